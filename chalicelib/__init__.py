@@ -1,0 +1,1 @@
+"""Domain code of the mwaa-gate admin app: models, validation, repositories, steps, adapters."""
