@@ -35,7 +35,7 @@ def mock_config(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return config
 
 
-class aws(ContextDecorator):  # noqa: N801 - named like moto's mock_aws, which it extends
+class aws(ContextDecorator):
     """In-process embedded AWS; `with devstack.aws():` or `@devstack.aws()`."""
 
     def __init__(

@@ -103,7 +103,7 @@ class ChaliceProject:
     def environment(self, function: str) -> dict[str, str]:
         from chalice.config import Config
 
-        config = Config.create(
+        config = Config(
             chalice_stage=self.stage,
             function_name=function,
             config_from_disk=self.config_from_disk,
@@ -142,7 +142,9 @@ class Dispatcher:
         event = json.loads(payload) if payload else {}
         name = project.deployed_name(function.name)
         context = LambdaContext(function_name=name, invoked_function_arn=arn)
-        handler: Callable[[Any, Any], Any] = getattr(project.module, function.handler_string.split(".")[-1])
+        handler: Callable[[Any, Any], Any] = getattr(
+            project.module, function.handler_string.split(".")[-1]
+        )
         with _CALL_LOCK, _environment(project.environment(function.name)):
             self.invocations.append({"function": name, "request_id": context.aws_request_id})
             try:

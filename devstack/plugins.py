@@ -44,10 +44,15 @@ def _register_mwaa() -> None:
 
 def _patch_lambda_invoke() -> None:
     from moto.awslambda.models import LambdaBackend
+    from moto.awslambda_simple.models import LambdaSimpleBackend
 
+    # moto uses LambdaSimpleBackend when Docker is off (devstack's setting), LambdaBackend else.
+    for backend_class in (LambdaBackend, LambdaSimpleBackend):
+        backend_class.invoke = _dispatching_invoke(backend_class.invoke)
+
+
+def _dispatching_invoke(original: Any) -> Any:
     from devstack.lambdas import dispatcher
-
-    original = LambdaBackend.invoke
 
     def invoke(
         self: Any,
@@ -72,7 +77,7 @@ def _patch_lambda_invoke() -> None:
         response_headers["Content-Length"] = str(len(payload))
         return payload
 
-    LambdaBackend.invoke = invoke
+    return invoke
 
 
 def _patch_sts_source_identity() -> None:

@@ -447,7 +447,9 @@ class MWAABackend(BaseBackend):
             isinstance(subnets, list) and len(subnets) == 2,
             "NetworkConfiguration.SubnetIds must list exactly 2 subnets.",
         )
-        _require(len(set(subnets)) == 2, "NetworkConfiguration.SubnetIds must be 2 different subnets.")
+        _require(
+            len(set(subnets)) == 2, "NetworkConfiguration.SubnetIds must be 2 different subnets."
+        )
         found = []
         for subnet_id in subnets:
             try:
@@ -539,7 +541,9 @@ class MWAABackend(BaseBackend):
         if not policy:
             return iam_identity, "Admin"
         for role in AIRFLOW_ROLES:
-            resource = f"arn:aws:airflow:{self.region_name}:{self.account_id}:role/{env.name}/{role}"
+            resource = (
+                f"arn:aws:airflow:{self.region_name}:{self.account_id}:role/{env.name}/{role}"
+            )
             if _policy_allows(policy, "airflow:CreateWebLoginToken", resource):
                 return iam_identity, role
         raise AccessDeniedException(
