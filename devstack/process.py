@@ -7,6 +7,7 @@ injection (MWAA's `api.`/`env.` prefixes cannot be put in front of 127.0.0.1).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -51,10 +52,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        try:
+        with contextlib.suppress(OSError):
             self.log_path.unlink()
-        except OSError:
-            pass
 
     def __enter__(self) -> Server:
         return self
