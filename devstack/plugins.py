@@ -4,6 +4,8 @@
   mock and moto's server route `airflow` requests to it.
 - In-process Lambda: moto's Lambda `invoke` runs a registered Chalice function (see lambdas.py)
   before it would look for a deployed function.
+- Step Functions: an aws-sdk task's error is `<Service>.<Exception>` with the service in
+  PascalCase (`Mwaa.ResourceNotFoundException`); moto knows only a few services' spelling.
 - STS: moto's AssumeRole drops `SourceIdentity`; devstack validates and keeps it on the
   assumed-role session, as STS does, so tests can check what a caller asked for.
 """
@@ -29,6 +31,7 @@ def install() -> None:
         _register_mwaa()
         _patch_lambda_invoke()
         _patch_sts_source_identity()
+        _name_sdk_errors_like_step_functions()
         _INSTALLED = True
 
 
@@ -64,6 +67,9 @@ def _dispatching_invoke(original: Any) -> Any:
     ) -> Any:
         target = dispatcher.resolve(function_name)
         if target is None:
+            # Like Lambda: an unknown function is ResourceNotFoundException (moto's Docker-less
+            # backend would answer 200 and echo the payload, hiding a wrong ARN).
+            self.get_function(function_name, qualifier)
             return original(self, function_name, qualifier, body, headers, response_headers)
         project, function = target
         arn = (
@@ -99,3 +105,22 @@ def _patch_sts_source_identity() -> None:
         return result
 
     TokenResponse.assume_role = assume_role
+
+
+# How Step Functions spells the services mwaa-gate's workflows call through aws-sdk tasks.
+SDK_ERROR_SERVICE_NAMES = {
+    "mwaa": "Mwaa",
+    "ec2": "Ec2",
+    "elasticloadbalancingv2": "ElasticLoadBalancingV2",
+    "iam": "Iam",
+    "sts": "Sts",
+    "lambda": "Lambda",
+}
+
+
+def _name_sdk_errors_like_step_functions() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk as aws_sdk,
+    )
+
+    aws_sdk._SERVICE_ERROR_NAMES.update(SDK_ERROR_SERVICE_NAMES)
