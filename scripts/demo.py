@@ -19,7 +19,7 @@ from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import devstack  # noqa: E402
+import devstack
 
 REGION = "us-east-1"
 CREATE_SECONDS = "2"
