@@ -63,7 +63,7 @@ def write(
     if expected_version is None:
         condition = "attribute_not_exists(#n)"
     else:
-        condition = "#v = :v"
+        condition = "attribute_exists(#n) AND #v = :v"
         names["#v"] = "version"
         values[":v"] = ddb.value(expected_version)
     put_record: dict[str, Any] = {
