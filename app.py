@@ -4,6 +4,66 @@ Thin by design (DESIGN §1): routes of the admin API and the pure Lambda functio
 state machines call; each delegates to chalicelib.
 """
 
-from chalice import Chalice
+from chalice import Chalice, IAMAuthorizer
+
+from chalicelib.api import handlers, settings
+from chalicelib.api.http import handled
 
 app = Chalice(app_name="mwaa-gate")
+
+# --- admin API (DESIGN §3) -------------------------------------------------------------------
+# IAM (SigV4) on every route in AWS stages; none in `local` (API_AUTHORIZER=none in its config).
+AUTHORIZER = IAMAuthorizer() if settings.authorizer_kind() == "iam" else None
+# Any content type reaches the view, which answers 400 (not Chalice's 415) to a non-JSON body.
+ROUTE = {"authorizer": AUTHORIZER, "content_types": ["*/*"]}
+
+
+@app.route("/environments", methods=["POST"], **ROUTE)
+@handled
+def onboard_environment():
+    return handlers.onboard_environment(app.current_request)
+
+
+@app.route("/environments", methods=["GET"], **ROUTE)
+@handled
+def list_environments():
+    return handlers.list_environments(app.current_request)
+
+
+@app.route("/environments/{name}", methods=["GET"], **ROUTE)
+@handled
+def get_environment(name):
+    return handlers.get_environment(app.current_request, name)
+
+
+@app.route("/environments/{name}", methods=["DELETE"], **ROUTE)
+@handled
+def offboard_environment(name):
+    return handlers.offboard_environment(app.current_request, name)
+
+
+@app.route("/grants", methods=["POST"], **ROUTE)
+@handled
+def upsert_grant():
+    return handlers.upsert_grant(app.current_request)
+
+
+@app.route("/grants", methods=["GET"], **ROUTE)
+@handled
+def list_grants():
+    return handlers.list_grants(app.current_request)
+
+
+@app.route("/grants/{grant_id}", methods=["DELETE"], **ROUTE)
+@handled
+def revoke_grant(grant_id):
+    return handlers.revoke_grant(app.current_request, grant_id)
+
+
+@app.route("/access/{email}", methods=["GET"], **ROUTE)
+@handled
+def user_access(email):
+    return handlers.user_access(app.current_request, email)
+
+
+# --- end of admin API ------------------------------------------------------------------------

@@ -1,0 +1,23 @@
+"""boto3 clients, built once per process (DESIGN §7) and on first use."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=10
+)
+
+
+@functools.cache
+def dynamodb() -> Any:
+    return boto3.client("dynamodb", config=_CONFIG)
+
+
+@functools.cache
+def stepfunctions() -> Any:
+    return boto3.client("stepfunctions", config=_CONFIG)

@@ -1,0 +1,149 @@
+"""The edge between Chalice and the services: request parsing, answers, and error mapping.
+
+Everything a caller sends is checked here or in `validation`; every failure becomes
+`{"Code","Message"}` with its status. Nothing a caller sends can make a route answer 500:
+an unexpected exception is logged and answered 500 only when it is this service's own bug.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from chalice.app import Request, Response
+
+from .audit import logger
+from .ddb import plain
+from .errors import ApiError, BadGatewayError, BadRequestError, ServiceUnavailableError
+from .values import json_type
+
+MAX_BODY_BYTES = 64 * 1024
+LOCAL_CALLER = "local"
+TRANSIENT_AWS_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalServerError",
+        "InternalFailure",
+        "TransactionInProgressException",
+    }
+)
+
+
+def answer(status: int, body: Any = None) -> Response:
+    if body is None:
+        return Response(body="", status_code=status, headers={})
+    text = json.dumps(plain(body), separators=(",", ":"), ensure_ascii=False)
+    return Response(body=text, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def error_answer(error: ApiError) -> Response:
+    return answer(error.status, {"Code": error.code, "Message": error.message})
+
+
+def aws_error(error: Exception) -> ApiError:
+    """An AWS failure as the caller should see it: 503 when retrying may help, else 502."""
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in TRANSIENT_AWS_CODES:
+            return ServiceUnavailableError(f"AWS is busy ({code}); retry the request")
+        return BadGatewayError(f"AWS refused the call ({code or 'unknown error'})")
+    return ServiceUnavailableError(f"AWS could not be reached ({type(error).__name__})")
+
+
+def handled(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Catch at the edge: typed errors → their status; AWS errors → 502/503; bugs → logged 500."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except ApiError as error:
+            if error.status >= 500:
+                logger.warning("request failed", extra={"code": error.code, "error": error.message})
+            return error_answer(error)
+        except (ClientError, BotoCoreError) as error:
+            logger.exception("AWS call failed")
+            return error_answer(aws_error(error))
+        except Exception:
+            logger.exception("unexpected error")
+            return answer(
+                500,
+                {"Code": "InternalServerError", "Message": "An internal server error occurred."},
+            )
+
+    return wrapper
+
+
+def caller(request: Request) -> str:
+    """Who is calling: the IAM ARN API Gateway put in the request context, or `local`."""
+    identity = (request.context or {}).get("identity") or {}
+    return identity.get("userArn") or LOCAL_CALLER
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in result:
+            raise BadRequestError(f"body: the key {key!r} appears more than once")
+        result[key] = item
+    return result
+
+
+def _no_constants(name: str) -> Any:
+    raise BadRequestError(f"body: {name} is not valid JSON")
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, or 400 for anything else."""
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise BadRequestError(
+            f"Content-Type must be application/json, got {content_type or 'none'!r}"
+        )
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequestError(f"body: larger than {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        raise BadRequestError("body: a JSON object is required")
+    try:
+        text = raw.decode("utf-8")
+        body = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants)
+    except UnicodeDecodeError as error:
+        raise BadRequestError("body: not UTF-8") from error
+    except RecursionError as error:
+        raise BadRequestError("body: nested too deeply") from error
+    except ValueError as error:
+        raise BadRequestError(f"body: malformed JSON ({error})") from error
+    if not isinstance(body, dict):
+        raise BadRequestError(f"body: must be a JSON object, got {json_type(body)}")
+    return body
+
+
+def query(request: Request, allowed: Iterable[str]) -> dict[str, str]:
+    """The query parameters, each given at most once; any other name is a 400."""
+    params = request.query_params
+    if not params:
+        return {}
+    allowed = set(allowed)
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        expected = ", ".join(sorted(allowed)) or "none"
+        raise BadRequestError(
+            f"unknown query parameter(s): {', '.join(unknown)} (expected: {expected})"
+        )
+    result: dict[str, str] = {}
+    for name in params:
+        values = params.getlist(name)
+        if len(values) != 1:
+            raise BadRequestError(f"{name}: give it once")
+        result[name] = values[0]
+    return result

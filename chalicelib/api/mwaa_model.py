@@ -1,0 +1,141 @@
+"""MWAA CreateEnvironment parameters checked against botocore's own MWAA model.
+
+Walks the `CreateEnvironmentInput` shape: types, required members, unknown members, min/max
+(length, items or value), patterns (matched whole, as AWS services do), enums. `Name` is not
+accepted here: it comes from the request's top-level `name`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.session
+from botocore.model import Shape
+
+from .values import json_type
+
+NAME_MEMBER = "Name"
+# Java/ICU property classes used in the model, as Python `re` character-class parts:
+# letters and numbers are exactly what `\w` matches besides `_`; Z is the separators.
+_UNICODE_CLASSES = {
+    r"\p{L}": r"\w",
+    r"\p{N}": r"\w",
+    r"\p{Z}": "\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
+}
+# Cross-field rules MWAA enforces that the model cannot say.
+_ORDERED_PAIRS = (("MinWorkers", "MaxWorkers"), ("MinWebservers", "MaxWebservers"))
+
+
+@functools.cache
+def create_environment_shape() -> Shape:
+    model = botocore.session.get_session().get_service_model("mwaa")
+    return model.operation_model("CreateEnvironment").input_shape
+
+
+@functools.cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    for java, python in _UNICODE_CLASSES.items():
+        pattern = pattern.replace(java, python)
+    return re.compile(pattern, re.DOTALL)
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= 64 else text[:64] + "…"
+
+
+def _bounds(shape: Shape, size: int, what: str, path: str) -> Iterator[tuple[str, str]]:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if low is not None and size < low:
+        yield path, f"must have at least {low} {what}"
+    if high is not None and size > high:
+        yield path, f"must have at most {high} {what}"
+
+
+def problems(value: Any, shape: Shape, path: str) -> Iterator[tuple[str, str]]:
+    """Every (field path, problem) of `value` against `shape`."""
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            yield path, f"must be an object, got {json_type(value)}"
+            return
+        for member in value:
+            if member not in shape.members:
+                yield f"{path}.{member}", "unknown parameter for MWAA CreateEnvironment"
+        for member in shape.required_members:
+            if member not in value:
+                yield f"{path}.{member}", "required"
+        for member, item in value.items():
+            if member in shape.members:
+                yield from problems(item, shape.members[member], f"{path}.{member}")
+    elif kind == "list":
+        if not isinstance(value, list):
+            yield path, f"must be an array, got {json_type(value)}"
+            return
+        yield from _bounds(shape, len(value), "items", path)
+        for index, item in enumerate(value):
+            yield from problems(item, shape.member, f"{path}[{index}]")
+    elif kind == "map":
+        if not isinstance(value, dict):
+            yield path, f"must be an object, got {json_type(value)}"
+            return
+        yield from _bounds(shape, len(value), "entries", path)
+        for key, item in value.items():
+            yield from problems(key, shape.key, f"{path} key {_shown(key)}")
+            yield from problems(item, shape.value, f"{path}.{key}")
+    elif kind == "string":
+        if not isinstance(value, str):
+            yield path, f"must be a string, got {json_type(value)}"
+            return
+        yield from _bounds(shape, len(value), "characters", path)
+        # never echo a value the model marks sensitive (it may be a secret)
+        got = "" if shape.metadata.get("sensitive") else f" (got {_shown(value)})"
+        enum = shape.metadata.get("enum")
+        if enum and value not in enum:
+            yield path, f"must be one of: {', '.join(enum)}{got}"
+        pattern = shape.metadata.get("pattern")
+        if pattern and not _pattern(pattern).fullmatch(value):
+            yield path, f"must match the pattern {pattern}{got}"
+    elif kind in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            yield path, f"must be an integer, got {json_type(value)}"
+            return
+        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        if low is not None and value < low:
+            yield path, f"must be at least {low}"
+        if high is not None and value > high:
+            yield path, f"must be at most {high}"
+        if not -(2**31) <= value < 2**31:
+            yield path, "out of range"
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            yield path, f"must be true or false, got {json_type(value)}"
+    else:  # not in CreateEnvironment today; refuse rather than pass unchecked
+        yield path, f"unsupported parameter type {kind}"
+
+
+def create_environment_problems(value: Any, path: str = "create") -> list[tuple[str, str]]:
+    """Problems of a `create` object (CreateEnvironment parameters without `Name`)."""
+    shape = create_environment_shape()
+    if isinstance(value, dict) and NAME_MEMBER in value:
+        found = [(f"{path}.{NAME_MEMBER}", "not allowed here: the name is the top-level `name`")]
+        value = {key: item for key, item in value.items() if key != NAME_MEMBER}
+    else:
+        found = []
+    for field, problem in problems(value, shape, path):
+        if field != f"{path}.{NAME_MEMBER}":  # required by the model, supplied by us
+            found.append((field, problem))
+    if isinstance(value, dict):
+        for low, high in _ORDERED_PAIRS:
+            a, b = value.get(low), value.get(high)
+            if _is_int(a) and _is_int(b) and a > b:
+                found.append((f"{path}.{low}", f"must not be greater than {high}"))
+    return found
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
