@@ -120,7 +120,7 @@ def alb_event(
     headers: dict[str, str | list[str]] | None = None,
     method: str = "GET",
 ) -> dict[str, Any]:
-    """An ALB Lambda-target event (multi-value headers on); query sent URL-encoded, as the ALB does."""
+    """An ALB Lambda-target event (multi-value headers on), query URL-encoded as sent."""
     target_group = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/authx/6d0ecf8"
     all_headers: dict[str, str | list[str]] = {
         "host": "gate.example.com",
