@@ -45,7 +45,7 @@ def normalise_host(raw: str | None) -> str | None:
         host, _, port = host.partition(":")
         if not port.isdigit():
             return None
-    return host if HOST_PATTERN.match(host) else None
+    return host if HOST_PATTERN.fullmatch(host) else None
 
 
 def _load(settings: Settings, now: float) -> None:

@@ -56,7 +56,7 @@ def clear() -> None:
 
 
 def key_url(base_url: str, kid: str) -> str:
-    if not KID_PATTERN.match(kid):
+    if not KID_PATTERN.fullmatch(kid):
         raise KidRejected("The sign-in token names an invalid key.")
     return f"{base_url}/{quote(kid, safe='')}"
 

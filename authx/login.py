@@ -30,7 +30,7 @@ def _environment(request: Request, config: settings.Settings, now: float) -> tup
     """The environment asked for, and the host it was derived from (None when named)."""
     name = request.param("mwaa_env")
     if name is not None:
-        if not environments.NAME_PATTERN.match(name):
+        if not environments.NAME_PATTERN.fullmatch(name):
             raise BadRequest("mwaa_env is not a valid environment name.")
         return name, None
     host = environments.normalise_host(request.header("host"))

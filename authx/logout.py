@@ -30,7 +30,7 @@ def cookie_names(request: Request, cookie_name: str) -> list[str]:
     for header in request.header_values("cookie"):
         for pair in header.split(";"):
             name = pair.split("=", 1)[0].strip()
-            if shard.match(name):
+            if shard.fullmatch(name):
                 names.setdefault(name, None)
     return sorted(names, key=lambda n: int(n.rsplit("-", 1)[1]))
 

@@ -76,7 +76,7 @@ def _rbac_roles(raw: str) -> dict[str, RbacRole]:
     roles: dict[str, RbacRole] = {}
     for name, arn in parsed.items():
         role = canonical_role(name)
-        match = _ROLE_ARN.match(arn) if isinstance(arn, str) else None
+        match = _ROLE_ARN.fullmatch(arn) if isinstance(arn, str) else None
         if role is None or match is None:
             raise Misconfigured(f"RBAC_ROLE_ARNS has a bad entry for {name!r}")
         roles[role] = RbacRole(arn=arn, partition=match.group(1), account=match.group(2))
@@ -95,7 +95,7 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
     if not key_url.startswith(("https://", "http://")):
         raise Misconfigured("ALB_PUBLIC_KEY_URL must be an http(s) URL")
     cookie_name = environ.get("ALB_COOKIE_NAME", "").strip() or "AWSELBAuthSessionCookie"
-    if not _COOKIE_NAME.match(cookie_name):
+    if not _COOKIE_NAME.fullmatch(cookie_name):
         raise Misconfigured("ALB_COOKIE_NAME is not a valid cookie name")
     idp_logout_url = environ.get("IDP_LOGOUT_URL", "").strip() or None
     if idp_logout_url is not None and not idp_logout_url.startswith("https://"):

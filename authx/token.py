@@ -49,7 +49,7 @@ class Identity:
 
 
 def _b64url_json(segment: str) -> Any:
-    if not _SEGMENT.match(segment):
+    if not _SEGMENT.fullmatch(segment):
         raise TokenMalformed("The sign-in token is malformed.")
     try:
         raw = base64.urlsafe_b64decode(segment.rstrip("=") + "=" * (-len(segment.rstrip("=")) % 4))
@@ -121,7 +121,7 @@ def verify(token: str | None, settings: Settings, now: float) -> Identity:
         raise TokenMissing("You are not signed in.")
     header = unverified_header(token)
     kid = header.get("kid")
-    if not isinstance(kid, str) or not keys.KID_PATTERN.match(kid):
+    if not isinstance(kid, str) or not keys.KID_PATTERN.fullmatch(kid):
         raise KidRejected("The sign-in token names an invalid key.")
     if header.get("signer") not in settings.alb_arns:
         raise SignerRejected("The sign-in token was not issued by this load balancer.")

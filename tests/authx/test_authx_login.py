@@ -235,7 +235,7 @@ def test_unknown_role_name_is_a_bad_request(
     assert aws_calls.calls == []
 
 
-@pytest.mark.parametrize("env", ["*", "../Env1", "Env1#x", "1Env", "E" * 81])
+@pytest.mark.parametrize("env", ["*", "../Env1", "Env1#x", "1Env", "Env1\n", "E" * 81])
 def test_invalid_environment_name_is_a_bad_request(
     world: World, signing_key: SigningKey, aws_calls: AwsCalls, env: str
 ) -> None:
