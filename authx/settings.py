@@ -89,6 +89,8 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
     if not region:
         raise Misconfigured("AWS_REGION is not set")
     alb_arns = frozenset(a.strip() for a in _required(environ, "ALB_ARNS").split(",") if a.strip())
+    if not alb_arns:
+        raise Misconfigured("ALB_ARNS names no load balancer")
     key_url = environ.get("ALB_PUBLIC_KEY_URL", "").strip() or (
         f"https://public-keys.auth.elb.{region}.amazonaws.com"
     )
