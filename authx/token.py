@@ -100,6 +100,8 @@ def parse_groups(value: Any) -> tuple[str, ...]:
         return ()
     groups: dict[str, None] = {}
     for item in items:
+        if isinstance(item, int) and not isinstance(item, bool):
+            item = str(item)  # "[0]" is both JSON and a bracketed list: the same group either way
         if isinstance(item, str) and (group := item.strip()) and not _CONTROL.search(group):
             groups.setdefault(group, None)
     return tuple(groups)
