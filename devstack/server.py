@@ -26,8 +26,11 @@ def main(argv: list[str] | None = None) -> int:
         "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
     }
     os.environ.update(own)
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    # Calls made from inside the server (Lambdas, tasks) use fake credentials, never a user's.
+    for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(variable, None)
+    os.environ["AWS_ACCESS_KEY_ID"] = "devstack"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "devstack"  # noqa: S105 - not a secret
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
     from moto.core.config import default_user_config
