@@ -6,6 +6,8 @@
   before it would look for a deployed function.
 - Step Functions: an aws-sdk task's error is `<Service>.<Exception>` with the service in
   PascalCase (`Mwaa.ResourceNotFoundException`); moto knows only a few services' spelling.
+- ELBv2: an IP target keeps its `AvailabilityZone` (moto drops it), and, as in AWS, an IP
+  outside the target group's VPC must be registered in zone `all`.
 - STS: moto's AssumeRole drops `SourceIdentity`; devstack validates and keeps it on the
   assumed-role session, as STS does, so tests can check what a caller asked for.
 """
@@ -32,6 +34,7 @@ def install() -> None:
         _patch_lambda_invoke()
         _patch_sts_source_identity()
         _name_sdk_errors_like_step_functions()
+        _patch_elbv2_ip_targets()
         _INSTALLED = True
 
 
@@ -124,3 +127,53 @@ def _name_sdk_errors_like_step_functions() -> None:
     )
 
     aws_sdk._SERVICE_ERROR_NAMES.update(SDK_ERROR_SERVICE_NAMES)
+
+
+def _patch_elbv2_ip_targets() -> None:
+    import ipaddress
+
+    from moto.ec2.models import ec2_backends
+    from moto.elbv2.exceptions import ValidationError
+    from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
+
+    register, health_for = FakeTargetGroup.register, FakeTargetGroup.health_for
+
+    def vpc_networks(group: Any) -> list[Any]:
+        vpc = ec2_backends[group.account_id][group.region_name].get_vpc(group.vpc_id)
+        associations = getattr(vpc, "cidr_block_association_set", None) or []
+        if isinstance(associations, dict):
+            associations = list(associations.values())
+        blocks = {vpc.cidr_block} | {
+            a.get("cidr_block") for a in associations if isinstance(a, dict) and a.get("cidr_block")
+        }
+        return [ipaddress.ip_network(block) for block in blocks]
+
+    def register_keeping_zone(self: Any, targets: list[dict[str, Any]]) -> None:
+        if self.target_type == "ip":
+            networks = vpc_networks(self)
+            for target in targets:
+                inside = any(ipaddress.ip_address(target["Id"]) in n for n in networks)
+                if not inside and target.get("AvailabilityZone") != "all":
+                    raise ValidationError(
+                        f"The IP address '{target['Id']}' is not within the VPC of the target "
+                        "group; register it with AvailabilityZone 'all'"
+                    )
+        register(self, targets)
+        for target in targets:
+            if target.get("AvailabilityZone") and target["Id"] in self.targets:
+                self.targets[target["Id"]]["AvailabilityZone"] = target["AvailabilityZone"]
+
+    def health_with_zone(self: Any, target: dict[str, Any], ec2_backend: Any) -> Any:
+        status = health_for(self, target, ec2_backend)
+        status.availability_zone = (self.targets.get(target["Id"]) or {}).get("AvailabilityZone")
+        return status
+
+    def target(self: Any) -> dict[str, Any]:
+        described = {"Id": self.instance_id, "Port": self.port}
+        if getattr(self, "availability_zone", None):
+            described["AvailabilityZone"] = self.availability_zone
+        return described
+
+    FakeTargetGroup.register = register_keeping_zone
+    FakeTargetGroup.health_for = health_with_zone
+    FakeHealthStatus.target = property(target)
