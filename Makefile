@@ -29,7 +29,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 demo: $(STAMP)
-	$(BIN)/python -m devstack.demo
+	$(BIN)/python scripts/demo.py
 
 constraints: $(STAMP)
 	{ echo "# Full pin set of the development environment (pip freeze). Regenerate with 'make constraints'."; \

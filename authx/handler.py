@@ -1,0 +1,75 @@
+"""The ALB-invoked Lambda: `authx.handler.lambda_handler` (DESIGN §5).
+
+Routes a request to login, logout or the close page; turns every refusal into its page and
+status (the mapping lives in `authx.errors`); writes one audit line per decision.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from authx import alb, audit, login, logout, pages
+from authx.audit import Decision
+from authx.errors import AwsCause, MethodNotAllowed, Refusal, UnknownPath
+
+Route = Callable[[alb.Request, Decision, float], alb.Response]
+
+ROUTES: dict[str, Route] = {
+    login.PATH: login.handle,
+    **dict.fromkeys(logout.PATHS, logout.handle),
+    logout.CLOSE_PATH: logout.close,
+}
+METHODS = ("GET",)
+
+
+def _route(request: alb.Request, decision: Decision) -> alb.Response:
+    route = ROUTES.get(request.path)
+    if route is None:
+        raise UnknownPath("There is nothing here.")
+    if request.method not in METHODS:
+        raise MethodNotAllowed(f"{request.path} answers GET only.")
+    return route(request, decision, time.time())
+
+
+def _refused(error: Refusal, decision: Decision) -> alb.Response:
+    decision.decision = "deny"
+    decision.reason = error.reason
+    if isinstance(error.__cause__, AwsCause):
+        decision.aws_error = str(error.__cause__)
+    headers = [("Allow", ", ".join(METHODS))] if isinstance(error, MethodNotAllowed) else []
+    return alb.Response(status=error.status, body=pages.refusal(error), headers=headers)
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    decision = Decision()
+    multi_value = isinstance(event, dict) and "multiValueHeaders" in event
+    try:
+        request = alb.parse(event)
+        multi_value = request.multi_value
+        decision.method, decision.path = request.method, request.path
+        trace = request.header("x-amzn-trace-id")
+        audit.logger.set_correlation_id(trace)
+        response = _route(request, decision)
+        decision.decision, decision.reason = "allow", "ok"
+    except Refusal as error:
+        response = _refused(error, decision)
+    except Exception as error:  # a bug: answer a page, never a stack trace
+        # Only where it happened, not the message: a message could quote request data.
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        audit.logger.error(
+            "authx unexpected error",
+            extra={"error_type": type(error).__name__, "at": f"{where.filename}:{where.lineno}"},
+        )
+        decision.decision, decision.reason = "deny", "internal_error"
+        response = alb.Response(
+            status=500,
+            body=pages.page("Something went wrong", "Sign-in failed unexpectedly."),
+        )
+    decision.status = response.status
+    decision.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    audit.emit(decision)
+    return alb.render(response, multi_value)

@@ -1,0 +1,64 @@
+"""`/logout` and `/logout/close`: end the ALB session, then the IdP's, then say so.
+
+The ALB keeps its session in cookies sharded as `<ALB_COOKIE_NAME>-0` … `-3` (more shards are
+possible): every one of those, and any other shard the request carries, is expired. Then the
+browser goes to `IDP_LOGOUT_URL` when one is set, with the close page as the post-logout
+redirect, or straight to the close page. `IDP_LOGOUT_URL` may place the close page's address
+itself with a `{close_url}` placeholder (Cognito's `logout_uri=`, for one); otherwise it is
+added as `post_logout_redirect_uri` (OpenID Connect RP-initiated logout).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from authx import environments, pages, settings
+from authx.alb import Request, Response
+from authx.audit import Decision
+
+PATHS = ("/logout", "/logout/")
+CLOSE_PATH = "/logout/close"
+SHARDS = 4
+_EXPIRED = "Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure; HttpOnly"
+
+
+def cookie_names(request: Request, cookie_name: str) -> list[str]:
+    """Every ALB session cookie shard to expire: the usual four and any other carried."""
+    names = {f"{cookie_name}-{shard}": None for shard in range(SHARDS)}
+    shard = re.compile(rf"^{re.escape(cookie_name)}-\d{{1,3}}$")
+    for header in request.header_values("cookie"):
+        for pair in header.split(";"):
+            name = pair.split("=", 1)[0].strip()
+            if shard.fullmatch(name):
+                names.setdefault(name, None)
+    return sorted(names, key=lambda n: int(n.rsplit("-", 1)[1]))
+
+
+def close_url(request: Request) -> str:
+    host = environments.normalise_host(request.header("host"))
+    return f"https://{host}{CLOSE_PATH}" if host else CLOSE_PATH
+
+
+def idp_redirect(idp_logout_url: str, close: str) -> str:
+    if "{close_url}" in idp_logout_url:
+        return idp_logout_url.replace("{close_url}", quote(close, safe=""))
+    separator = "&" if "?" in idp_logout_url else "?"
+    return f"{idp_logout_url}{separator}post_logout_redirect_uri={quote(close, safe='')}"
+
+
+def handle(request: Request, decision: Decision, now: float) -> Response:
+    decision.action = "logout"
+    config = settings.current()
+    close = close_url(request)
+    target = idp_redirect(config.idp_logout_url, close) if config.idp_logout_url else close
+    headers = [
+        ("Set-Cookie", f"{name}=; {_EXPIRED}") for name in cookie_names(request, config.cookie_name)
+    ]
+    headers.append(("Location", target))
+    return Response(status=302, headers=headers)
+
+
+def close(request: Request, decision: Decision, now: float) -> Response:
+    decision.action = "logout_close"
+    return Response(status=200, body=pages.closed())

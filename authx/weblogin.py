@@ -1,0 +1,106 @@
+"""From an allowed (user, environment, Airflow role) to an MWAA web login token.
+
+The IAM role configured for the Airflow role is assumed with `SourceIdentity` = the user (so
+CloudTrail names the person behind every call), a `RoleSessionName` derived from the user, and a
+session policy that narrows the session to `airflow:CreateWebLoginToken` on exactly
+`arn:<partition>:airflow:<region>:<account>:role/<environment>/<role>`. Those credentials then
+ask MWAA for the web login token. AWS errors map to refusals here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from authx import aws
+from authx.errors import (
+    AwsCause,
+    AwsUnavailable,
+    Misconfigured,
+    MwaaAccessDenied,
+    MwaaEnvironmentNotFound,
+)
+from authx.settings import RbacRole, Settings
+
+SESSION_SECONDS = 900  # the shortest STS allows: the credentials are used once, at once
+_IAM_UNSAFE = re.compile(r"[^\w+=,.@-]", re.ASCII)
+_IAM_NAME_MAX = 64
+
+
+def iam_name(user: str) -> str:
+    """`user` as an IAM session name / source identity: `[\\w+=,.@-]{2,64}`.
+
+    Kept as is when it already fits; otherwise unsafe characters become '-', and a short hash of
+    the original is appended so that two different users never share a name.
+    """
+    if 2 <= len(user) <= _IAM_NAME_MAX and not _IAM_UNSAFE.search(user):
+        return user
+    digest = hashlib.sha256(user.encode()).hexdigest()[:10]
+    safe = _IAM_UNSAFE.sub("-", user)[: _IAM_NAME_MAX - len(digest) - 1]
+    return f"{safe}-{digest}" if safe else f"u-{digest}"
+
+
+def airflow_role_arn(rbac: RbacRole, region: str, environment: str, role: str) -> str:
+    return f"arn:{rbac.partition}:airflow:{region}:{rbac.account}:role/{environment}/{role}"
+
+
+def session_policy(rbac: RbacRole, region: str, environment: str, role: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "airflow:CreateWebLoginToken",
+                    "Resource": airflow_role_arn(rbac, region, environment, role),
+                }
+            ],
+        },
+        separators=(",", ":"),
+    )
+
+
+def _assume(settings: Settings, user: str, environment: str, role: str) -> dict[str, str]:
+    rbac = settings.rbac_roles.get(role)
+    if rbac is None:
+        raise Misconfigured(f"No IAM role is configured for the Airflow role {role}.")
+    sts = aws.client("sts", settings.region)
+    try:
+        answer = sts.assume_role(
+            RoleArn=rbac.arn,
+            RoleSessionName=iam_name(user),
+            SourceIdentity=iam_name(user),
+            Policy=session_policy(rbac, settings.region, environment, role),
+            DurationSeconds=SESSION_SECONDS,
+        )
+    except aws.errors() as error:
+        code = aws.error_code(error)
+        if code == "AccessDenied":
+            raise Misconfigured(
+                f"authX may not assume the IAM role for the Airflow role {role}."
+            ) from AwsCause(code)
+        raise AwsUnavailable("AWS could not start your session.") from AwsCause(code or "STS")
+    return answer["Credentials"]
+
+
+def create(settings: Settings, user: str, environment: str, role: str) -> str:
+    """A web login token for `user` on `environment` as `role` (STS, then MWAA)."""
+    credentials = _assume(settings, user, environment, role)
+    mwaa = aws.client_with_credentials("mwaa", settings.region, credentials)
+    try:
+        answer = mwaa.create_web_login_token(Name=environment)
+    except aws.errors() as error:
+        code = aws.error_code(error)
+        cause = AwsCause(code or "MWAA")
+        if code == "AccessDeniedException":
+            raise MwaaAccessDenied("Amazon MWAA refused this sign-in.") from cause
+        if code == "ResourceNotFoundException":
+            raise MwaaEnvironmentNotFound(
+                f"Amazon MWAA has no environment named {environment!r}."
+            ) from cause
+        raise AwsUnavailable("Amazon MWAA could not sign you in.") from cause
+    token = answer.get("WebToken")
+    if not isinstance(token, str) or not token:
+        raise AwsUnavailable("Amazon MWAA returned no web login token.")
+    return token
