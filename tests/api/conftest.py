@@ -1,7 +1,8 @@
 """Fixtures of the admin API tests: the embedded AWS, the tables, stand-in state machines.
 
-The app runs under `chalice.test.Client` with the `local` stage of `.chalice/config.json`, so
-its environment (table names, state machine ARNs, timing) is the one `chalice local` uses.
+The AWS is devstack's (DESIGN §6). The app runs under `chalice.test.Client` with the `local`
+stage of `.chalice/config.json`, so its environment (table names, state machine ARNs,
+timing) is the one `chalice local` uses.
 The state machines are stand-in Pass machines named as the local stage expects: these tests
 are about the API; the real ASL comes with the workflow issue.
 """
@@ -19,10 +20,11 @@ from typing import Any
 import boto3
 import pytest
 
+import devstack
+
 os.environ.setdefault("API_AUTHORIZER", "none")  # as the local stage; app.py reads it at import
 
 from chalice.test import Client
-from moto import mock_aws
 
 from app import app
 from chalicelib.schema import create_tables
@@ -41,12 +43,8 @@ JSON = {"Content-Type": "application/json"}
 
 
 def _embedded_aws() -> Any:
-    """devstack when the project has it, else moto with executing state machines."""
-    try:
-        import devstack  # type: ignore[import-not-found]
-    except ImportError:
-        return mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
-    return devstack.aws()
+    """devstack: moto with executing state machines, the MWAA backend, in-process Lambdas."""
+    return devstack.aws(project_dir=PROJECT_DIR, stage="local")
 
 
 def create_state_machine(arn: str) -> None:
