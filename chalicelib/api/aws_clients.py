@@ -21,3 +21,23 @@ def dynamodb() -> Any:
 @functools.cache
 def stepfunctions() -> Any:
     return boto3.client("stepfunctions", config=_CONFIG)
+
+
+@functools.cache
+def ec2() -> Any:
+    return boto3.client("ec2", config=_CONFIG)
+
+
+@functools.cache
+def elbv2() -> Any:
+    return boto3.client("elbv2", config=_CONFIG)
+
+
+@functools.cache
+def mwaa() -> Any:
+    return boto3.client("mwaa", config=_CONFIG)
+
+
+@functools.cache
+def secretsmanager() -> Any:
+    return boto3.client("secretsmanager", config=_CONFIG)
