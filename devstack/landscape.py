@@ -34,9 +34,7 @@ def build(client: ClientFactory, alb_cidr: str = "10.0") -> dict[str, Any]:
     group = ec2.create_security_group(
         GroupName="mwaa-gate-alb", Description="mwaa-gate ALB", VpcId=vpc
     )["GroupId"]
-    certificate = client("acm").request_certificate(DomainName=f"*.{BASE_DOMAIN}")[
-        "CertificateArn"
-    ]
+    certificate = client("acm").request_certificate(DomainName=f"*.{BASE_DOMAIN}")["CertificateArn"]
     balancer = elbv2.create_load_balancer(
         Name="mwaa-gate",
         Subnets=subnets,
@@ -90,9 +88,9 @@ def environment_network(client: ClientFactory, cidr: str = "10.1") -> dict[str, 
         ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
         subnets.append(subnet)
         tables.append(table)
-    group = ec2.create_security_group(
-        GroupName="mwaa", Description="MWAA environment", VpcId=vpc
-    )["GroupId"]
+    group = ec2.create_security_group(GroupName="mwaa", Description="MWAA environment", VpcId=vpc)[
+        "GroupId"
+    ]
     return {
         "vpc_id": vpc,
         "cidr": f"{cidr}.0.0/16",

@@ -6,6 +6,8 @@
   before it would look for a deployed function.
 - Step Functions: an aws-sdk task's error is `<Service>.<Exception>` with the service in
   PascalCase (`Mwaa.ResourceNotFoundException`); moto knows only a few services' spelling.
+- EC2: DescribeVpcPeeringConnections honours its filters (moto ignores them all): ids,
+  `status-code`, requester/accepter VPC and CIDR, tags.
 - ELBv2: an IP target keeps its `AvailabilityZone` (moto drops it), and, as in AWS, an IP
   outside the target group's VPC must be registered in zone `all`.
 - STS: moto's AssumeRole drops `SourceIdentity`; devstack validates and keeps it on the
@@ -35,6 +37,7 @@ def install() -> None:
         _patch_sts_source_identity()
         _name_sdk_errors_like_step_functions()
         _patch_elbv2_ip_targets()
+        _filter_vpc_peering_connections()
         _INSTALLED = True
 
 
@@ -177,3 +180,36 @@ def _patch_elbv2_ip_targets() -> None:
     FakeTargetGroup.register = register_keeping_zone
     FakeTargetGroup.health_for = health_with_zone
     FakeHealthStatus.target = property(target)
+
+
+def _filter_vpc_peering_connections() -> None:
+    from moto.core.responses import ActionResult
+    from moto.ec2.models.vpc_peering_connections import VPCPeeringConnection
+    from moto.ec2.responses.vpc_peering_connections import VPCPeeringConnections
+    from moto.ec2.utils import generic_filter
+
+    tag_filter_value = VPCPeeringConnection.get_filter_value
+
+    def get_filter_value(self: Any, name: str, method_name: str | None = None) -> Any:
+        values = {
+            "vpc-peering-connection-id": lambda: self.id,
+            "status-code": lambda: self._status.code,
+            "requester-vpc-info.vpc-id": lambda: self.vpc.id,
+            "accepter-vpc-info.vpc-id": lambda: self.peer_vpc.id,
+            "requester-vpc-info.cidr-block": lambda: self.vpc.cidr_block,
+            "accepter-vpc-info.cidr-block": lambda: self.peer_vpc.cidr_block,
+            "requester-vpc-info.owner-id": lambda: self.vpc.owner_id,
+            "accepter-vpc-info.owner-id": lambda: self.peer_vpc.owner_id,
+        }
+        if name in values:
+            return values[name]()
+        return tag_filter_value(self, name, method_name)
+
+    def describe(self: Any) -> Any:
+        ids = self._get_param("VpcPeeringConnectionIds", [])
+        found = self.ec2_backend.describe_vpc_peering_connections(vpc_peering_ids=ids)
+        filters = self._filters_from_querystring()
+        return ActionResult({"VpcPeeringConnections": generic_filter(filters, found)})
+
+    VPCPeeringConnection.get_filter_value = get_filter_value
+    VPCPeeringConnections.describe_vpc_peering_connections = describe

@@ -79,7 +79,9 @@ class World:
             if current.get("status") in until and self.execution(current)["status"] != "RUNNING":
                 return current
             if time.monotonic() > deadline:
-                raise AssertionError(f"{name} stuck: {current.get('status')}, {current.get('error')}")
+                raise AssertionError(
+                    f"{name} stuck: {current.get('status')}, {current.get('error')}"
+                )
             time.sleep(0.1)
 
     def execution(self, current: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +114,10 @@ class World:
             for p in ec2.describe_vpc_peering_connections(Filters=flt)["VpcPeeringConnections"]
             if p["Status"]["Code"] not in ("deleted", "rejected", "failed")
         ]
-        rules = [r["SecurityGroupRuleId"] for r in ec2.describe_security_group_rules(Filters=flt)["SecurityGroupRules"]]
+        rules = [
+            r["SecurityGroupRuleId"]
+            for r in ec2.describe_security_group_rules(Filters=flt)["SecurityGroupRules"]
+        ]
         arns = [g["TargetGroupArn"] for g in elbv2.describe_target_groups()["TargetGroups"]]
         arns += [
             r["RuleArn"]
@@ -125,7 +130,8 @@ class World:
                 if any(t["Key"] == TAG and t["Value"] == name for t in d["Tags"]):
                     tagged_elb.append(d["ResourceArn"])
         environments = [
-            n for n in aws("mwaa").list_environments()["Environments"]
+            n
+            for n in aws("mwaa").list_environments()["Environments"]
             if aws("mwaa").get_environment(Name=n)["Environment"]["Tags"].get(TAG) == name
         ]
         return {

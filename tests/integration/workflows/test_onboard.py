@@ -52,6 +52,7 @@ def test_attach_private_environment_in_a_peered_vpc(world: World) -> None:
     assert peering["RequesterVpcInfo"]["VpcId"] == world.alb["vpc_id"]
     assert peering["AccepterVpcInfo"]["VpcId"] == net["vpc_id"]
     assert {"Key": "mwaa-gate:environment", "Value": "Sales_ETL"} in peering["Tags"]
+
     # Routes both ways, in the ALB subnets' table and in each environment subnet's table.
     def routes(table_id: str) -> dict[str, str | None]:
         table = ec2.describe_route_tables(RouteTableIds=[table_id])["RouteTables"][0]
@@ -130,9 +131,7 @@ def test_attach_private_environment_in_the_albs_own_vpc(world: World) -> None:
     assert all("AvailabilityZone" not in t["Target"] for t in targets)
 
 
-def test_create_private_environment_waits_until_available(
-    world: World, monkeypatch: Any
-) -> None:
+def test_create_private_environment_waits_until_available(world: World, monkeypatch: Any) -> None:
     monkeypatch.setenv("DEVSTACK_MWAA_CREATE_SECONDS", "3")
     net = world.network("10.2")
 
