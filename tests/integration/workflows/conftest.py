@@ -144,7 +144,8 @@ class World:
     # --- faults --------------------------------------------------------------------------
 
     def fail(self, service: str, operation: str, code: str, times: int | None = None) -> None:
-        """Make the app's `service` client answer `operation` with `code` (all calls, or `times`)."""
+        """Make the app's `service` client answer `operation` with `code` (every call, or
+        the first `times`)."""
         client = getattr(aws_clients, service)()
         remaining = [times]
         lock = threading.Lock()

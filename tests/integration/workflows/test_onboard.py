@@ -104,6 +104,7 @@ def test_attach_private_environment_in_a_peered_vpc(world: World) -> None:
         "path-pattern",
         "query-string",
     }
+    assert [c["Field"] for c in host_rule["Conditions"]] == ["host-header"]
     for rule in rules:
         hosts = [c for c in rule["Conditions"] if c["Field"] == "host-header"]
         assert hosts[0]["HostHeaderConfig"]["Values"] == [host]
