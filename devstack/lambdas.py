@@ -6,10 +6,12 @@ name, partial or full ARN), devstack calls the Chalice handler in this process i
 Docker), with the function's stage environment variables applied (Chalice's own config
 merge), a Lambda-like context, and Lambda's error payload when the handler raises.
 
-Invocations run one at a time: the environment variables of a process are global, and this is
-what keeps two functions from seeing each other's settings. Code that swaps `os.environ` in the
-same process while executions run (e.g. `chalice.test.Client` around each request) must hold
-`exclusive_environment()` too: in AWS each of them would be a process of its own.
+A function's settings are a layer of `os.environ` seen only by the thread that runs it (see
+`LayeredEnviron`): other threads — a test polling through boto3, which reads `os.environ` on
+every request — never see them, and nothing mutates the process environment under them.
+Invocations still run one at a time (moto is not thread-safe everywhere). Code that replaces
+`os.environ` itself while executions run (e.g. `chalice.test.Client` around each request) must
+hold `exclusive_environment()`: in AWS the API and each Lambda are processes of their own.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +165,66 @@ class Dispatcher:
         return json.dumps(result).encode(), False
 
 
+class LayeredEnviron(MutableMapping[str, str]):
+    """`os.environ` with a per-thread layer on top: a thread running a function sees the
+    function's settings over the process environment; every other thread sees the process
+    environment alone."""
+
+    def __init__(self, base: MutableMapping[str, str]):
+        self.base = base
+        self._local = threading.local()
+
+    def _layer(self) -> dict[str, str] | None:
+        return getattr(self._local, "layer", None)
+
+    @contextmanager
+    def layered(self, values: dict[str, str]) -> Iterator[None]:
+        previous = self._layer()
+        self._local.layer = {**(previous or {}), **values}
+        try:
+            yield
+        finally:
+            self._local.layer = previous
+
+    def __getitem__(self, key: str) -> str:
+        layer = self._layer()
+        if layer is not None and key in layer:
+            return layer[key]
+        return self.base[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        layer = self._layer()
+        if layer is not None:
+            layer[key] = value
+        else:
+            self.base[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        layer = self._layer()
+        if layer is not None and key in layer:
+            del layer[key]
+        else:
+            del self.base[key]
+
+    def __iter__(self) -> Iterator[str]:
+        layer = self._layer() or {}
+        keys = list(self.base.keys())
+        return iter(keys + [key for key in layer if key not in self.base])
+
+    def __len__(self) -> int:
+        return len(set(self.base.keys()) | set(self._layer() or {}))
+
+    def copy(self) -> dict[str, str]:
+        return dict(self.items())
+
+
+def layered_environ() -> LayeredEnviron:
+    """Put the layered view in place of `os.environ` (once per process)."""
+    if not isinstance(os.environ, LayeredEnviron):
+        os.environ = LayeredEnviron(os.environ)  # type: ignore[assignment]  # noqa: B003 - a view, nothing to clear
+    return os.environ  # type: ignore[return-value]
+
+
 @contextmanager
 def exclusive_environment() -> Iterator[None]:
     """Hold the process environment: no in-process Lambda runs (or swaps it) meanwhile."""
@@ -172,16 +234,22 @@ def exclusive_environment() -> Iterator[None]:
 
 @contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+    environ = os.environ
+    if isinstance(environ, LayeredEnviron):
+        with environ.layered(values):
+            yield
+        return
+    # os.environ was replaced meanwhile (a test client): fall back to setting and restoring.
+    saved = {name: environ.get(name) for name in values}
+    environ.update(values)
     try:
         yield
     finally:
         for name, value in saved.items():
             if value is None:
-                os.environ.pop(name, None)
+                environ.pop(name, None)
             else:
-                os.environ[name] = value
+                environ[name] = value
 
 
 dispatcher = Dispatcher()

@@ -138,3 +138,21 @@ def stage_settings(landscape: dict[str, Any]) -> dict[str, str]:
         "OIDC_CLIENT_ID": "mwaa-gate",
         "OIDC_CLIENT_SECRET_ARN": landscape["oidc_secret_arn"],
     }
+
+
+def install_workflows(client: ClientFactory, stage_env: dict[str, str]) -> None:
+    """The local stage's tables and its real state machines (placeholders → the step Lambdas
+    devstack runs in process), at the names the stage's settings give."""
+    from chalicelib import state_machines
+    from chalicelib.schema import create_tables
+
+    create_tables(client("dynamodb"), stage_env["ENVIRONMENTS_TABLE"], stage_env["GRANTS_TABLE"])
+    sfn = client("stepfunctions")
+    for name in state_machines.NAMES:
+        arn = stage_env[f"{name.upper()}_STATE_MACHINE_ARN"]
+        functions = state_machines.local_function_arns(state_machines.placeholders(name))
+        sfn.create_state_machine(
+            name=arn.rsplit(":", 1)[1],
+            definition=state_machines.render(name, functions),
+            roleArn="arn:aws:iam::123456789012:role/mwaa-gate-states",
+        )

@@ -108,7 +108,10 @@ def _stale_holder(settings: Settings, taken: HostnameTaken) -> bool:
         return True
     holder = environments_repo.get(settings.environments_table, taken.holder)
     return (
-        holder is None or holder.get("status") == OFFBOARDED or holder.get("hostname") != taken.host
+        holder is None
+        or holder.get("status") == OFFBOARDED
+        # the host the holder asked for, or the one onboarding gave it (derived from its name)
+        or taken.host not in (holder.get("hostname"), holder.get("login_host"))
     )
 
 

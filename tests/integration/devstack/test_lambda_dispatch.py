@@ -79,3 +79,60 @@ def test_server_settings_stay_in_the_server_process(stack: Stack) -> None:
     assert "AWS_ENDPOINT_URL" not in os.environ
     assert "MOTO_PORT" not in os.environ
     assert "AWS_DISABLE_HOST_PREFIX_INJECTION" not in os.environ
+
+
+def test_a_functions_settings_are_seen_by_its_own_thread_only() -> None:
+    import threading
+
+    from devstack.lambdas import LayeredEnviron, layered_environ
+
+    environ = layered_environ()
+    assert isinstance(os.environ, LayeredEnviron)
+    seen_elsewhere: list[str | None] = []
+    inside = threading.Event()
+    done = threading.Event()
+
+    def other_thread() -> None:
+        inside.wait()
+        seen_elsewhere.append(os.environ.get("GREETING"))
+        done.set()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    with environ.layered({"GREETING": "bonjour"}):
+        assert os.environ["GREETING"] == "bonjour"
+        assert "GREETING" in dict(os.environ.items())
+        inside.set()
+        done.wait(5)
+    worker.join()
+
+    assert seen_elsewhere == [None]
+    assert "GREETING" not in os.environ
+
+
+def test_vpc_peering_filters_select_what_they_name(stack: Stack) -> None:
+    ec2 = stack.client("ec2")
+    vpcs = [ec2.create_vpc(CidrBlock=f"10.{i}.0.0/16")["Vpc"]["VpcId"] for i in range(3)]
+    tagged = ec2.create_vpc_peering_connection(
+        VpcId=vpcs[0],
+        PeerVpcId=vpcs[1],
+        TagSpecifications=[
+            {"ResourceType": "vpc-peering-connection", "Tags": [{"Key": "k", "Value": "v"}]}
+        ],
+    )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    other = ec2.create_vpc_peering_connection(VpcId=vpcs[0], PeerVpcId=vpcs[2])[
+        "VpcPeeringConnection"
+    ]["VpcPeeringConnectionId"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=tagged)
+
+    def ids(*filters: dict) -> list[str]:
+        found = ec2.describe_vpc_peering_connections(Filters=list(filters))
+        return [p["VpcPeeringConnectionId"] for p in found["VpcPeeringConnections"]]
+
+    assert ids({"Name": "tag:k", "Values": ["v"]}) == [tagged]
+    assert ids({"Name": "status-code", "Values": ["active"]}) == [tagged]
+    assert ids(
+        {"Name": "requester-vpc-info.vpc-id", "Values": [vpcs[0]]},
+        {"Name": "accepter-vpc-info.vpc-id", "Values": [vpcs[2]]},
+    ) == [other]
+    assert ids({"Name": "vpc-peering-connection-id", "Values": [other]}) == [other]

@@ -25,9 +25,7 @@ from chalice.test import Client
 
 import devstack
 from app import app
-from chalicelib import state_machines
 from chalicelib.api import aws_clients, ddb
-from chalicelib.schema import create_tables
 from devstack import landscape
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -200,23 +198,10 @@ def create_parameters(net: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     return params
 
 
-def install_state_machines() -> None:
-    sfn = aws("stepfunctions")
-    for name in state_machines.NAMES:
-        arn = LOCAL_ENV[f"{name.upper()}_STATE_MACHINE_ARN"]
-        arns = state_machines.local_function_arns(state_machines.placeholders(name))
-        sfn.create_state_machine(
-            name=arn.rsplit(":", 1)[1],
-            definition=state_machines.render(name, arns),
-            roleArn="arn:aws:iam::123456789012:role/mwaa-gate-states",
-        )
-
-
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with devstack.aws() as stack:
-        create_tables(aws("dynamodb"), TABLE, LOCAL_ENV["GRANTS_TABLE"])
-        install_state_machines()
+        landscape.install_workflows(aws, LOCAL_ENV)
         alb = landscape.build(aws)
         stack.project.extra_env.update(landscape.stage_settings(alb))
         original = os.environ

@@ -105,3 +105,17 @@ def test_a_host_held_by_a_live_environment_is_refused(world: World) -> None:
     assert record["status"] == "FAILED"
     assert record["error"]["code"] == "HostnameInUse"
     assert "a-b.airflow.example.com" in record["error"]["cause"]
+
+
+def test_the_api_will_not_hand_out_a_host_onboarding_derived_for_a_live_environment(
+    world: World,
+) -> None:
+    world.existing_environment("Analytics", world.network("10.6"))
+    world.onboard("Analytics")
+    assert world.wait("Analytics")["login_host"] == "analytics.airflow.example.com"
+    world.existing_environment("Other", world.network("10.7"))
+
+    response = world.onboard("Other", hostname="analytics.airflow.example.com")
+
+    assert response.status_code == 409
+    assert "Analytics" in response.json_body["Message"]
