@@ -8,6 +8,7 @@ from chalice import Chalice, IAMAuthorizer
 
 from chalicelib.api import handlers, settings
 from chalicelib.api.http import handled
+from chalicelib.workflow import steps
 
 app = Chalice(app_name="mwaa-gate")
 
@@ -67,3 +68,76 @@ def user_access(email):
 
 
 # --- end of admin API ------------------------------------------------------------------------
+
+
+# --- workflow steps (DESIGN §4), called by statemachines/*.asl.json ------------------------
+
+
+@app.lambda_function(name="onboard_validate")
+def onboard_validate(event, context):
+    return steps.onboard_validate(event)
+
+
+@app.lambda_function(name="onboard_create_environment")
+def onboard_create_environment(event, context):
+    return steps.onboard_create_environment(event)
+
+
+@app.lambda_function(name="onboard_poll_environment")
+def onboard_poll_environment(event, context):
+    return steps.onboard_poll_environment(event)
+
+
+@app.lambda_function(name="onboard_connect_network")
+def onboard_connect_network(event, context):
+    return steps.onboard_connect_network(event)
+
+
+@app.lambda_function(name="onboard_register_targets")
+def onboard_register_targets(event, context):
+    return steps.onboard_register_targets(event)
+
+
+@app.lambda_function(name="onboard_route_host")
+def onboard_route_host(event, context):
+    return steps.onboard_route_host(event)
+
+
+@app.lambda_function(name="onboard_finish")
+def onboard_finish(event, context):
+    return steps.onboard_finish(event)
+
+
+@app.lambda_function(name="onboard_rollback")
+def onboard_rollback(event, context):
+    return steps.onboard_rollback(event)
+
+
+@app.lambda_function(name="offboard_begin")
+def offboard_begin(event, context):
+    return steps.offboard_begin(event)
+
+
+@app.lambda_function(name="offboard_teardown")
+def offboard_teardown(event, context):
+    return steps.offboard_teardown(event)
+
+
+@app.lambda_function(name="offboard_delete_environment")
+def offboard_delete_environment(event, context):
+    return steps.offboard_delete_environment(event)
+
+
+@app.lambda_function(name="offboard_poll_deleted")
+def offboard_poll_deleted(event, context):
+    return steps.offboard_poll_deleted(event)
+
+
+@app.lambda_function(name="offboard_finish")
+def offboard_finish(event, context):
+    return steps.offboard_finish(event)
+
+
+@app.lambda_function(name="offboard_fail")
+def offboard_fail(event, context):
+    return steps.offboard_fail(event)

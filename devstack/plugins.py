@@ -6,6 +6,10 @@
   before it would look for a deployed function.
 - Step Functions: an aws-sdk task's error is `<Service>.<Exception>` with the service in
   PascalCase (`Mwaa.ResourceNotFoundException`); moto knows only a few services' spelling.
+- EC2: DescribeVpcPeeringConnections honours its filters (moto ignores them all): ids,
+  `status-code`, requester/accepter VPC and CIDR, tags.
+- ELBv2: an IP target keeps its `AvailabilityZone` (moto drops it), and, as in AWS, an IP
+  outside the target group's VPC must be registered in zone `all`.
 - STS: moto's AssumeRole drops `SourceIdentity`; devstack validates and keeps it on the
   assumed-role session, as STS does, so tests can check what a caller asked for.
 """
@@ -32,6 +36,8 @@ def install() -> None:
         _patch_lambda_invoke()
         _patch_sts_source_identity()
         _name_sdk_errors_like_step_functions()
+        _patch_elbv2_ip_targets()
+        _filter_vpc_peering_connections()
         _INSTALLED = True
 
 
@@ -124,3 +130,86 @@ def _name_sdk_errors_like_step_functions() -> None:
     )
 
     aws_sdk._SERVICE_ERROR_NAMES.update(SDK_ERROR_SERVICE_NAMES)
+
+
+def _patch_elbv2_ip_targets() -> None:
+    import ipaddress
+
+    from moto.ec2.models import ec2_backends
+    from moto.elbv2.exceptions import ValidationError
+    from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
+
+    register, health_for = FakeTargetGroup.register, FakeTargetGroup.health_for
+
+    def vpc_networks(group: Any) -> list[Any]:
+        vpc = ec2_backends[group.account_id][group.region_name].get_vpc(group.vpc_id)
+        associations = getattr(vpc, "cidr_block_association_set", None) or []
+        if isinstance(associations, dict):
+            associations = list(associations.values())
+        blocks = {vpc.cidr_block} | {
+            a.get("cidr_block") for a in associations if isinstance(a, dict) and a.get("cidr_block")
+        }
+        return [ipaddress.ip_network(block) for block in blocks]
+
+    def register_keeping_zone(self: Any, targets: list[dict[str, Any]]) -> None:
+        if self.target_type == "ip":
+            networks = vpc_networks(self)
+            for target in targets:
+                inside = any(ipaddress.ip_address(target["Id"]) in n for n in networks)
+                if not inside and target.get("AvailabilityZone") != "all":
+                    raise ValidationError(
+                        f"The IP address '{target['Id']}' is not within the VPC of the target "
+                        "group; register it with AvailabilityZone 'all'"
+                    )
+        register(self, targets)
+        for target in targets:
+            if target.get("AvailabilityZone") and target["Id"] in self.targets:
+                self.targets[target["Id"]]["AvailabilityZone"] = target["AvailabilityZone"]
+
+    def health_with_zone(self: Any, target: dict[str, Any], ec2_backend: Any) -> Any:
+        status = health_for(self, target, ec2_backend)
+        status.availability_zone = (self.targets.get(target["Id"]) or {}).get("AvailabilityZone")
+        return status
+
+    def target(self: Any) -> dict[str, Any]:
+        described = {"Id": self.instance_id, "Port": self.port}
+        if getattr(self, "availability_zone", None):
+            described["AvailabilityZone"] = self.availability_zone
+        return described
+
+    FakeTargetGroup.register = register_keeping_zone
+    FakeTargetGroup.health_for = health_with_zone
+    FakeHealthStatus.target = property(target)
+
+
+def _filter_vpc_peering_connections() -> None:
+    from moto.core.responses import ActionResult
+    from moto.ec2.models.vpc_peering_connections import VPCPeeringConnection
+    from moto.ec2.responses.vpc_peering_connections import VPCPeeringConnections
+    from moto.ec2.utils import generic_filter
+
+    tag_filter_value = VPCPeeringConnection.get_filter_value
+
+    def get_filter_value(self: Any, name: str, method_name: str | None = None) -> Any:
+        values = {
+            "vpc-peering-connection-id": lambda: self.id,
+            "status-code": lambda: self._status.code,
+            "requester-vpc-info.vpc-id": lambda: self.vpc.id,
+            "accepter-vpc-info.vpc-id": lambda: self.peer_vpc.id,
+            "requester-vpc-info.cidr-block": lambda: self.vpc.cidr_block,
+            "accepter-vpc-info.cidr-block": lambda: self.peer_vpc.cidr_block,
+            "requester-vpc-info.owner-id": lambda: self.vpc.owner_id,
+            "accepter-vpc-info.owner-id": lambda: self.peer_vpc.owner_id,
+        }
+        if name in values:
+            return values[name]()
+        return tag_filter_value(self, name, method_name)
+
+    def describe(self: Any) -> Any:
+        ids = self._get_param("VpcPeeringConnectionIds", [])
+        found = self.ec2_backend.describe_vpc_peering_connections(vpc_peering_ids=ids)
+        filters = self._filters_from_querystring()
+        return ActionResult({"VpcPeeringConnections": generic_filter(filters, found)})
+
+    VPCPeeringConnection.get_filter_value = get_filter_value
+    VPCPeeringConnections.describe_vpc_peering_connections = describe

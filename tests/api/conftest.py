@@ -1,15 +1,18 @@
 """Fixtures of the admin API tests: the embedded AWS, the tables, stand-in state machines.
 
-The app runs under `chalice.test.Client` with the `local` stage of `.chalice/config.json`, so
-its environment (table names, state machine ARNs, timing) is the one `chalice local` uses.
+The AWS is devstack's (DESIGN §6). The app runs under `chalice.test.Client` with the `local`
+stage of `.chalice/config.json`, so its environment (table names, state machine ARNs,
+timing) is the one `chalice local` uses.
 The state machines are stand-in Pass machines named as the local stage expects: these tests
 are about the API; the real ASL comes with the workflow issue.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,10 +20,11 @@ from typing import Any
 import boto3
 import pytest
 
+import devstack
+
 os.environ.setdefault("API_AUTHORIZER", "none")  # as the local stage; app.py reads it at import
 
 from chalice.test import Client
-from moto import mock_aws
 
 from app import app
 from chalicelib.schema import create_tables
@@ -39,12 +43,8 @@ JSON = {"Content-Type": "application/json"}
 
 
 def _embedded_aws() -> Any:
-    """devstack when the project has it, else moto with executing state machines."""
-    try:
-        import devstack  # type: ignore[import-not-found]
-    except ImportError:
-        return mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
-    return devstack.aws()
+    """devstack: moto with executing state machines, the MWAA backend, in-process Lambdas."""
+    return devstack.aws(project_dir=PROJECT_DIR, stage="local")
 
 
 def create_state_machine(arn: str) -> None:
@@ -53,21 +53,51 @@ def create_state_machine(arn: str) -> None:
     )
 
 
-@pytest.fixture
-def aws() -> Iterator[None]:
+@contextlib.contextmanager
+def embedded_stack() -> Iterator[Client]:
+    """The embedded AWS with the tables and state machines, and a test client of the app."""
+    original = os.environ
     with _embedded_aws():
         create_tables(boto3.client("dynamodb"), ENVIRONMENTS_TABLE, GRANTS_TABLE)
         create_state_machine(ONBOARD_ARN)
         create_state_machine(OFFBOARD_ARN)
-        yield
+        with Client(app, stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
+            yield test_client
+    os.environ = original  # noqa: B003 - the test client swaps os.environ; put ours back
 
 
 @pytest.fixture
-def client(aws: None) -> Iterator[Client]:
-    original = os.environ
-    with Client(app, stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
+def client() -> Iterator[Client]:
+    """A fresh stack per test."""
+    with embedded_stack() as test_client:
         yield test_client
-    os.environ = original  # noqa: B003 - the test client swaps os.environ; put ours back
+
+
+@pytest.fixture(scope="module")
+def shared_client() -> Iterator[Client]:
+    """One stack for a module whose tests do not depend on each other's data."""
+    with embedded_stack() as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def atomic_aws_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One AWS call at a time, as AWS applies each call atomically.
+
+    moto is not thread-safe (a TransactWriteItems rolls back by restoring a table copy, which
+    can undo another thread's write); real DynamoDB is. Concurrency tests race *between*
+    calls — read, decide, conditional write, start — which is what the service must survive.
+    """
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.RLock()
+    original = BotocoreStubber.__call__
+
+    def serialized(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialized)
 
 
 def post(client: Client, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:

@@ -6,11 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from chalice.test import Client
 
-from app import app
-
-from .conftest import PROJECT_DIR, valid_create
+from .conftest import valid_create
 
 JSON = {"Content-Type": "application/json"}
 OK_ENV = {"name": "Env1", "mode": "attach"}
@@ -330,32 +327,6 @@ CASES: list[tuple[str, str, str, Any, dict[str, str], str]] = [
     ("access unknown query", "GET", "/access/a@example.com?env=Env1", None, {}, "env"),
     ("revoke garbage id", "DELETE", "/grants/not-a-grant", None, {}, "grant_id"),
 ]
-
-
-@pytest.fixture(scope="module")
-def shared_client():
-    import os
-
-    import boto3
-
-    from chalicelib.schema import create_tables
-
-    from .conftest import (
-        ENVIRONMENTS_TABLE,
-        GRANTS_TABLE,
-        OFFBOARD_ARN,
-        ONBOARD_ARN,
-        _embedded_aws,
-        create_state_machine,
-    )
-
-    original = os.environ
-    with _embedded_aws():
-        create_tables(boto3.client("dynamodb"), ENVIRONMENTS_TABLE, GRANTS_TABLE)
-        create_state_machine(ONBOARD_ARN)
-        create_state_machine(OFFBOARD_ARN)
-        yield Client(app, stage_name="local", project_dir=str(PROJECT_DIR))
-    os.environ = original  # noqa: B003 - the test client swaps os.environ; put ours back
 
 
 def test_there_are_at_least_forty_cases():

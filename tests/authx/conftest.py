@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 
 import boto3
-import devstack
 import pytest
 from alb_doubles import ALB_ARN, KeyServer, SigningKey
 from authx_support import (
@@ -21,6 +20,7 @@ from authx_support import (
     create_mwaa_environment,
 )
 
+import devstack
 from authx import aws, environments, keys
 from chalicelib.schema import create_tables
 

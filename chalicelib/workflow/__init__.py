@@ -1,0 +1,1 @@
+"""The onboard/offboard workflows' steps (DESIGN §4): each observes, plans and applies."""

@@ -1,0 +1,319 @@
+"""Connecting an environment's VPC to the ALB's: peering, routes both ways, ingress on 443.
+
+Each function observes what exists, makes only what is missing, and returns what it made, so a
+retry or a re-run makes nothing twice (DESIGN §4, §8 "observe → plan → apply").
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.api import aws_clients
+
+from . import tags
+from .errors import NetworkConflict, TransientAwsError, aws_call, error_code
+
+HTTPS = 443
+NOT_FOUND = {
+    "InvalidRoute.NotFound",
+    "InvalidVpcPeeringConnectionID.NotFound",
+    "InvalidVpcPeeringConnectionId.NotFound",
+    "InvalidPermission.NotFound",
+    "InvalidSecurityGroupRuleId.NotFound",
+    "InvalidGroup.NotFound",
+    "InvalidRouteTableID.NotFound",
+}
+LIVE_PEERING = {"initiating-request", "pending-acceptance", "provisioning", "active"}
+
+
+@dataclass(frozen=True)
+class Vpc:
+    id: str
+    cidrs: tuple[str, ...]
+
+
+def vpc(vpc_id: str) -> Vpc:
+    with aws_call("ec2:DescribeVpcs"):
+        found = aws_clients.ec2().describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
+    cidrs = [
+        block["CidrBlock"]
+        for block in found.get("CidrBlockAssociationSet", [])
+        if block.get("CidrBlockState", {}).get("State", "associated") == "associated"
+    ] or [found["CidrBlock"]]
+    return Vpc(found["VpcId"], tuple(cidrs))
+
+
+def vpc_of_subnets(subnet_ids: Iterable[str]) -> Vpc:
+    with aws_call("ec2:DescribeSubnets"):
+        subnets = aws_clients.ec2().describe_subnets(SubnetIds=list(subnet_ids))["Subnets"]
+    vpc_ids = {subnet["VpcId"] for subnet in subnets}
+    if len(vpc_ids) != 1:
+        raise NetworkConflict(f"the environment's subnets span VPCs {sorted(vpc_ids)}")
+    return vpc(vpc_ids.pop())
+
+
+def overlapping(first: Iterable[str], second: Iterable[str]) -> list[tuple[str, str]]:
+    return [
+        (a, b)
+        for a in first
+        for b in second
+        if ipaddress.ip_network(a).overlaps(ipaddress.ip_network(b))
+    ]
+
+
+def route_tables(vpc_id: str, subnet_ids: Iterable[str]) -> list[str]:
+    """The route table of each subnet: its explicit association, else the VPC's main table."""
+    ec2 = aws_clients.ec2()
+    subnet_ids = list(subnet_ids)
+    with aws_call("ec2:DescribeRouteTables"):
+        tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
+            "RouteTables"
+        ]
+    explicit: dict[str, str] = {}
+    main = None
+    for table in tables:
+        for association in table.get("Associations", []):
+            if association.get("Main"):
+                main = table["RouteTableId"]
+            elif association.get("SubnetId"):
+                explicit[association["SubnetId"]] = table["RouteTableId"]
+    chosen = []
+    for subnet_id in subnet_ids:
+        table_id = explicit.get(subnet_id, main)
+        if table_id and table_id not in chosen:
+            chosen.append(table_id)
+    return chosen
+
+
+# --- peering -----------------------------------------------------------------------------------
+
+
+def find_peering(alb_vpc: str, environment_vpc: str) -> dict[str, Any] | None:
+    """The live peering between the two VPCs, whoever made it (AWS allows only one)."""
+    ec2 = aws_clients.ec2()
+    found: list[dict[str, Any]] = []
+    for requester, accepter in ((alb_vpc, environment_vpc), (environment_vpc, alb_vpc)):
+        with aws_call("ec2:DescribeVpcPeeringConnections"):
+            found += ec2.describe_vpc_peering_connections(
+                Filters=[
+                    {"Name": "requester-vpc-info.vpc-id", "Values": [requester]},
+                    {"Name": "accepter-vpc-info.vpc-id", "Values": [accepter]},
+                ]
+            )["VpcPeeringConnections"]
+    live = [p for p in found if p.get("Status", {}).get("Code") in LIVE_PEERING]
+    return live[0] if live else None
+
+
+def tagged_peerings(environment: str) -> list[dict[str, Any]]:
+    with aws_call("ec2:DescribeVpcPeeringConnections"):
+        found = aws_clients.ec2().describe_vpc_peering_connections(
+            Filters=tags.ec2_filters(environment)
+        )["VpcPeeringConnections"]
+    return [p for p in found if p.get("Status", {}).get("Code") in LIVE_PEERING]
+
+
+def ensure_peering(environment: str, alb_vpc: str, environment_vpc: str) -> tuple[str, bool]:
+    """An active peering ALB VPC → environment VPC; (its id, whether made now).
+
+    Environments in one VPC share the peering: the first one makes it (tagged), the others
+    use it; it is removed with the last of them (teardown counts its users).
+    """
+    ec2 = aws_clients.ec2()
+    peering = find_peering(alb_vpc, environment_vpc)
+    made = False
+    if peering is None:
+        with aws_call("ec2:CreateVpcPeeringConnection"):
+            peering = ec2.create_vpc_peering_connection(
+                VpcId=alb_vpc,
+                PeerVpcId=environment_vpc,
+                TagSpecifications=tags.ec2_specification("vpc-peering-connection", environment),
+            )["VpcPeeringConnection"]
+        made = True
+    peering_id = peering["VpcPeeringConnectionId"]
+    status = peering.get("Status", {}).get("Code")
+    if status in ("initiating-request", "provisioning"):
+        with aws_call("ec2:DescribeVpcPeeringConnections"):
+            status = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[peering_id])[
+                "VpcPeeringConnections"
+            ][0]["Status"]["Code"]
+    if status == "pending-acceptance":
+        with aws_call("ec2:AcceptVpcPeeringConnection"):
+            ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
+    elif status != "active":
+        # Still being set up: the state machine retries this step until it can be accepted.
+        raise TransientAwsError(f"peering {peering_id} is {status}; waiting for it")
+    return peering_id, made
+
+
+def delete_peering(peering_id: str) -> None:
+    with aws_call("ec2:DeleteVpcPeeringConnection"):
+        try:
+            aws_clients.ec2().delete_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
+        except ClientError as error:
+            if error_code(error) not in NOT_FOUND:
+                raise
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+def ensure_routes(
+    table_ids: Iterable[str], destinations: Iterable[str], peering_id: str
+) -> list[dict[str, str]]:
+    """A route to each destination through the peering in each table; the routes it added."""
+    ec2 = aws_clients.ec2()
+    table_ids, destinations = list(table_ids), list(destinations)
+    with aws_call("ec2:DescribeRouteTables"):
+        tables = ec2.describe_route_tables(RouteTableIds=table_ids)["RouteTables"]
+    added = []
+    for table in tables:
+        existing = {route.get("DestinationCidrBlock"): route for route in table.get("Routes", [])}
+        for destination in destinations:
+            route = existing.get(destination)
+            entry = {"route_table_id": table["RouteTableId"], "destination": destination}
+            if route is None:
+                with aws_call("ec2:CreateRoute"):
+                    ec2.create_route(
+                        RouteTableId=table["RouteTableId"],
+                        DestinationCidrBlock=destination,
+                        VpcPeeringConnectionId=peering_id,
+                    )
+                added.append(entry)
+            elif route.get("VpcPeeringConnectionId") == peering_id:
+                continue
+            elif route.get("State") == "blackhole" and route.get("VpcPeeringConnectionId"):
+                # Left by a peering that no longer exists (an earlier attempt): repoint it.
+                with aws_call("ec2:ReplaceRoute"):
+                    ec2.replace_route(
+                        RouteTableId=table["RouteTableId"],
+                        DestinationCidrBlock=destination,
+                        VpcPeeringConnectionId=peering_id,
+                    )
+                added.append(entry)
+            else:
+                target = next(
+                    (
+                        value
+                        for key, value in route.items()
+                        if key.endswith("Id") and key != "DestinationPrefixListId"
+                    ),
+                    "another target",
+                )
+                raise NetworkConflict(
+                    f"route table {table['RouteTableId']} already routes {destination} to "
+                    f"{target}; remove that route or use a VPC whose CIDR does not clash"
+                )
+    return added
+
+
+def delete_routes(routes: Iterable[dict[str, str]], peering_ids: set[str]) -> None:
+    """Delete the given routes, only while they still point at one of our peerings."""
+    ec2 = aws_clients.ec2()
+    for route in routes:
+        with aws_call("ec2:DescribeRouteTables"):
+            try:
+                table = ec2.describe_route_tables(RouteTableIds=[route["route_table_id"]])[
+                    "RouteTables"
+                ][0]
+            except ClientError as error:
+                if error_code(error) in NOT_FOUND:
+                    continue
+                raise
+        current = next(
+            (
+                r
+                for r in table.get("Routes", [])
+                if r.get("DestinationCidrBlock") == route["destination"]
+            ),
+            None,
+        )
+        if current is None or current.get("VpcPeeringConnectionId") not in peering_ids:
+            continue
+        with aws_call("ec2:DeleteRoute"):
+            try:
+                ec2.delete_route(
+                    RouteTableId=route["route_table_id"],
+                    DestinationCidrBlock=route["destination"],
+                )
+            except ClientError as error:
+                if error_code(error) not in NOT_FOUND:
+                    raise
+
+
+# --- ingress -----------------------------------------------------------------------------------
+
+
+def _ingress_rules(group_id: str) -> list[dict[str, Any]]:
+    with aws_call("ec2:DescribeSecurityGroupRules"):
+        return aws_clients.ec2().describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [group_id]}]
+        )["SecurityGroupRules"]
+
+
+def ensure_ingress(
+    environment: str, group_id: str, source_group_ids: Iterable[str]
+) -> list[dict[str, str]]:
+    """HTTPS from each ALB security group into the environment's group; the rules it added."""
+    rules = _ingress_rules(group_id)
+    added = []
+    for source in source_group_ids:
+        present = any(
+            not rule.get("IsEgress")
+            and rule.get("IpProtocol") in ("tcp", "6")
+            and rule.get("FromPort") == HTTPS
+            and rule.get("ToPort") == HTTPS
+            and (rule.get("ReferencedGroupInfo") or {}).get("GroupId") == source
+            for rule in rules
+        )
+        if present:
+            continue
+        with aws_call("ec2:AuthorizeSecurityGroupIngress"):
+            made = aws_clients.ec2().authorize_security_group_ingress(
+                GroupId=group_id,
+                IpPermissions=[
+                    {
+                        "IpProtocol": "tcp",
+                        "FromPort": HTTPS,
+                        "ToPort": HTTPS,
+                        "UserIdGroupPairs": [
+                            {"GroupId": source, "Description": f"mwaa-gate ALB to {environment}"}
+                        ],
+                    }
+                ],
+                TagSpecifications=tags.ec2_specification("security-group-rule", environment),
+            )
+        for rule in made.get("SecurityGroupRules", []):
+            added.append({"group_id": group_id, "rule_id": rule["SecurityGroupRuleId"]})
+    return added
+
+
+def tagged_ingress(
+    environment: str | None = None, group_id: str | None = None
+) -> list[dict[str, str]]:
+    """Ingress rules this service made: for an environment, or any of this deployment's in a
+    security group (which the environments using that group share)."""
+    filters = tags.ec2_filters(environment) if environment else tags.deployment_filters()
+    if group_id:
+        filters = [*filters, {"Name": "group-id", "Values": [group_id]}]
+    with aws_call("ec2:DescribeSecurityGroupRules"):
+        rules = aws_clients.ec2().describe_security_group_rules(Filters=filters)[
+            "SecurityGroupRules"
+        ]
+    return [{"group_id": r["GroupId"], "rule_id": r["SecurityGroupRuleId"]} for r in rules]
+
+
+def revoke_ingress(rules: Iterable[dict[str, str]]) -> None:
+    for rule in rules:
+        with aws_call("ec2:RevokeSecurityGroupIngress"):
+            try:
+                aws_clients.ec2().revoke_security_group_ingress(
+                    GroupId=rule["group_id"], SecurityGroupRuleIds=[rule["rule_id"]]
+                )
+            except ClientError as error:
+                if error_code(error) not in NOT_FOUND:
+                    raise

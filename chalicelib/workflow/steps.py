@@ -1,0 +1,379 @@
+"""The onboard and offboard steps (DESIGN §4), one function each, called by app.py's Lambdas.
+
+Every step receives `{"environment", "execution", "timing", …}`, acts only when the record
+names its execution, is safe to run twice, and writes what it made to the record before it
+returns. Failures are typed (errors.py); the state machine retries TransientAwsError and sends
+anything else to `onboard_rollback` / `offboard_fail`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlparse
+
+from aws_lambda_powertools import Logger
+
+from chalicelib.api import environments_repo
+
+from . import alb, mwaa_env, network, record, routing, settings, targets, teardown
+from .errors import (
+    CapacityExhausted,
+    NetworkConflict,
+    TeardownIncomplete,
+    UnsupportedEnvironment,
+    WrongExecution,
+)
+
+logger = Logger(service="mwaa-gate")
+
+PRIVATE, PUBLIC = "PRIVATE_ONLY", "PUBLIC_ONLY"
+SUPPORTED_ACCESS = (PRIVATE, PUBLIC)
+LIVE = ("ONBOARDING", "READY", "OFFBOARDING")
+
+
+def _ids(event: dict[str, Any]) -> tuple[str, str]:
+    return event["environment"], event["execution"]
+
+
+def _log(step: str, name: str, **details: Any) -> None:
+    logger.info("workflow step", extra={"step": step, "environment": name, **details})
+
+
+# --- onboard -----------------------------------------------------------------------------------
+
+
+def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
+    """PENDING → ONBOARDING after checking everything that can be checked before making things."""
+    name, execution = _ids(event)
+    current = record.owned(name, execution)
+    if current.get("status") not in ("PENDING", "ONBOARDING"):
+        raise WrongExecution(f"environment {name} is {current.get('status')}, not PENDING")
+    mode = current["mode"]
+    if mode == "attach":
+        environment = mwaa_env.require_available(name)
+        access = environment.get("WebserverAccessMode", PRIVATE)
+        subnets = environment["NetworkConfiguration"]["SubnetIds"]
+    else:
+        parameters = current.get("create") or {}
+        existing = mwaa_env.describe(name)
+        if existing is not None and not mwaa_env.ours(existing, name):
+            raise UnsupportedEnvironment(
+                f"an MWAA environment named {name} already exists and was not created by this "
+                "service; onboard it with mode 'attach' instead"
+            )
+        access = parameters.get("WebserverAccessMode", PRIVATE)
+        subnets = parameters["NetworkConfiguration"]["SubnetIds"]
+    if access not in SUPPORTED_ACCESS:
+        raise UnsupportedEnvironment(
+            f"environment {name} uses web server access mode {access}; mwaa-gate serves "
+            f"{' and '.join(SUPPORTED_ACCESS)} only"
+        )
+    changes: dict[str, Any] = {"status": "ONBOARDING", "access_mode": access}
+    if access == PRIVATE:
+        changes.update(_validate_private(current, subnets))
+    current = record.save(current, **changes)
+    if access == PRIVATE:
+        _reserve_routing(current)
+    _log("onboard_validate", name, mode=mode, access_mode=access)
+    return {"mode": mode, "access_mode": access}
+
+
+def _validate_private(current: dict[str, Any], subnets: list[str]) -> dict[str, Any]:
+    name = current["name"]
+    alb_settings = settings.alb()
+    balancer = alb.behind(alb_settings.listener_arn)
+    environment_vpc = network.vpc_of_subnets(subnets)
+    alb_vpc = network.vpc(balancer.vpc_id)
+    peered = environment_vpc.id != alb_vpc.id
+    if peered:
+        clash = network.overlapping(environment_vpc.cidrs, alb_vpc.cidrs)
+        if clash:
+            raise NetworkConflict(
+                f"the VPC of {name} ({environment_vpc.id}, {', '.join(environment_vpc.cidrs)}) "
+                f"overlaps the ALB's VPC ({alb_vpc.id}, {', '.join(alb_vpc.cidrs)}): peering "
+                "cannot route between them"
+            )
+        for other in environments_repo.all_records(settings.environments_table()):
+            if (
+                other.get("name") == name
+                or other.get("status") not in LIVE
+                or not other.get("peered")
+                or other.get("vpc_id") == environment_vpc.id
+            ):
+                continue
+            clash = network.overlapping(environment_vpc.cidrs, other.get("vpc_cidrs") or [])
+            if clash:
+                raise NetworkConflict(
+                    f"the VPC of {name} ({', '.join(environment_vpc.cidrs)}) overlaps the VPC "
+                    f"of environment {other['name']} ({', '.join(other['vpc_cidrs'])}), which "
+                    "is peered with the ALB's VPC too"
+                )
+    rules = alb.rules(alb_settings.listener_arn)
+    ours = {rule["RuleArn"] for rule in routing.tagged_rules(alb_settings.listener_arn, name)}
+    quota = alb.rules_quota()
+    if len(rules) - len(ours) + routing.RULES_PER_ENVIRONMENT > quota:
+        raise CapacityExhausted(
+            f"the ALB's listener has {len(rules)} rules of its quota of {quota}; each private "
+            f"environment needs {routing.RULES_PER_ENVIRONMENT}: raise the quota 'Rules per "
+            "Application Load Balancer' or offboard an environment"
+        )
+    return {
+        "vpc_id": environment_vpc.id,
+        "vpc_cidrs": list(environment_vpc.cidrs),
+        "peered": peered,
+    }
+
+
+def _reserve_routing(current: dict[str, Any]) -> None:
+    """Claim the host and a priority slot now, so capacity is held before anything is made."""
+    name = current["name"]
+    alb_settings = settings.alb()
+    table = settings.environments_table()
+    host = current.get("hostname") or routing.default_host(name, alb_settings.base_domain)
+    routing.claim_host(table, name, host)
+    ours = {rule["RuleArn"] for rule in routing.tagged_rules(alb_settings.listener_arn, name)}
+    busy = {
+        int(rule["Priority"])
+        for rule in alb.rules(alb_settings.listener_arn)
+        if rule["RuleArn"] not in ours
+    }
+    slot = routing.claim_slot(table, name, alb_settings.max_private_environments, busy)
+    record.remember(current, host=host, slot=slot)
+
+
+def onboard_create_environment(event: dict[str, Any]) -> dict[str, Any]:
+    name, execution = _ids(event)
+    current = record.owned(name, execution)
+    mwaa_env.ensure_created(name, current.get("create") or {})
+    if not record.created(current).get("environment"):
+        record.remember(current, environment=True)
+    _log("onboard_create_environment", name)
+    return mwaa_env.first_wait(event["timing"])
+
+
+def onboard_poll_environment(event: dict[str, Any]) -> dict[str, Any]:
+    name, execution = _ids(event)
+    record.owned(name, execution)
+    wait = mwaa_env.poll(name, event["wait"], event["timing"])
+    _log("onboard_poll_environment", name, available=wait["available"], next_wait=wait["seconds"])
+    return wait
+
+
+def _private_context(current: dict[str, Any]) -> tuple[dict[str, Any], alb.LoadBalancer]:
+    environment = mwaa_env.require_available(current["name"])
+    return environment, alb.behind(settings.alb().listener_arn)
+
+
+def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
+    """Peering (unless same VPC), routes both ways, HTTPS from the ALB's security groups."""
+    name, execution = _ids(event)
+    current = record.owned(name, execution)
+    environment, balancer = _private_context(current)
+    subnets = environment["NetworkConfiguration"]["SubnetIds"]
+    environment_vpc = network.vpc_of_subnets(subnets)
+    alb_vpc = network.vpc(balancer.vpc_id)
+    peering_id = None
+    if environment_vpc.id != alb_vpc.id:
+        peering_id, made = network.ensure_peering(name, alb_vpc.id, environment_vpc.id)
+        if made:
+            current = record.remember(current, peering_connection_id=peering_id)
+        current = record.save(current, peering_connection_id=peering_id)
+        network.ensure_routes(
+            network.route_tables(alb_vpc.id, balancer.subnet_ids), environment_vpc.cidrs, peering_id
+        )
+        network.ensure_routes(
+            network.route_tables(environment_vpc.id, subnets), alb_vpc.cidrs, peering_id
+        )
+    group_id = environment["NetworkConfiguration"]["SecurityGroupIds"][0]
+    current = record.save(current, ingress_group_id=group_id)
+    added = network.ensure_ingress(name, group_id, balancer.security_group_ids)
+    if added:
+        known = record.created(current).get("ingress") or []
+        record.remember(current, ingress=known + added)
+    _log("onboard_connect_network", name, peering=peering_id, same_vpc=peering_id is None)
+    return {"peering_connection_id": peering_id}
+
+
+def onboard_register_targets(event: dict[str, Any]) -> dict[str, Any]:
+    """Endpoint IPs (API, not DNS) registered in the environment's IP target group."""
+    name, execution = _ids(event)
+    current = record.owned(name, execution)
+    environment, balancer = _private_context(current)
+    environment_vpc = network.vpc_of_subnets(environment["NetworkConfiguration"]["SubnetIds"])
+    ips = targets.endpoint_ips(environment, environment_vpc.id)
+    group_arn, _ = targets.ensure_target_group(name, balancer.vpc_id)
+    current = record.remember(current, target_group_arn=group_arn)
+    targets.sync_targets(group_arn, ips, network.vpc(balancer.vpc_id).cidrs)
+    record.save(current, target_group_arn=group_arn, endpoint_ips=ips)
+    _log("onboard_register_targets", name, targets=len(ips))
+    return {"target_group_arn": group_arn, "endpoint_ips": ips}
+
+
+def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
+    """The two listener rules for the environment's host, behind authenticate-oidc."""
+    name, execution = _ids(event)
+    current = record.owned(name, execution)
+    created = record.created(current)
+    rule_arns = routing.ensure_rules(
+        settings.alb().listener_arn,
+        name,
+        created["host"],
+        created["target_group_arn"],
+        int(created["slot"]),
+        settings.oidc(),
+    )
+    current = record.remember(current, rule_arns=rule_arns)
+    record.save(current, rule_arns=rule_arns)
+    _log("onboard_route_host", name, rules=len(rule_arns), slot=created["slot"])
+    return {"rule_arns": rule_arns}
+
+
+def onboard_finish(event: dict[str, Any]) -> dict[str, Any]:
+    name, execution = _ids(event)
+    current = record.owned(name, execution)
+    environment = mwaa_env.require_available(name)
+    webserver = environment.get("WebserverUrl", "")
+    webserver_host = urlparse(webserver).hostname if "//" in webserver else webserver
+    if current.get("access_mode") == PRIVATE:
+        login_host = record.created(current)["host"]
+    else:
+        login_host = webserver_host
+    record.save(
+        current,
+        status="READY",
+        login_host=login_host,
+        webserver_hostname=webserver_host,
+        error=None,
+    )
+    _log("onboard_finish", name, login_host=login_host)
+    return {"status": "READY", "login_host": login_host}
+
+
+def _failure(event: dict[str, Any]) -> dict[str, str]:
+    """`{"code", "cause"}` from a Catch's `{"Error", "Cause"}` (a Lambda's cause is JSON)."""
+    failure = event.get("failure") or {}
+    code = str(failure.get("Error") or "States.Unknown")
+    cause = failure.get("Cause") or ""
+    try:
+        document = json.loads(cause)
+    except (TypeError, ValueError):
+        document = None
+    if isinstance(document, dict) and "errorMessage" in document:
+        cause = document["errorMessage"]
+    return {"code": code, "cause": str(cause)[:2000]}
+
+
+def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
+    """Compensation: remove what this run made, in reverse, then record FAILED with the cause."""
+    name, execution = _ids(event)
+    error = _failure(event)
+    try:
+        current = record.owned(name, execution)
+    except WrongExecution as stale:
+        _log("onboard_rollback", name, skipped=str(stale))
+        return {"status": "SKIPPED"}
+    created = record.created(current)
+    problems = teardown.remove_all(name, current)
+    if created.get("environment") and current.get("mode") == "create":
+        try:
+            mwaa_env.start_delete(name)
+        except Exception as failure:  # keep compensating; the problem is recorded below
+            problems.append(str(failure))
+    if problems:
+        error["compensation"] = problems
+    remaining = (
+        {"environment": created["environment"]} if problems and created.get("environment") else {}
+    )
+    record.save(
+        current,
+        status="FAILED",
+        error=error,
+        created=remaining,
+        rule_arns=None,
+        target_group_arn=None,
+        peering_connection_id=None,
+        ingress_group_id=None,
+        endpoint_ips=None,
+    )
+    logger.warning("onboarding failed", extra={"environment": name, "error": error})
+    return {"status": "FAILED", "error": error}
+
+
+# --- offboard ----------------------------------------------------------------------------------
+
+
+def offboard_begin(event: dict[str, Any]) -> dict[str, Any]:
+    name, execution = _ids(event)
+    current = record.owned(name, execution)
+    if current.get("status") != "OFFBOARDING":
+        raise WrongExecution(f"environment {name} is {current.get('status')}, not OFFBOARDING")
+    delete = bool(
+        event.get("delete_environment")
+        and current.get("mode") == "create"
+        and record.created(current).get("environment")
+    )
+    _log("offboard_begin", name, delete_environment=delete)
+    return {"delete_environment": delete}
+
+
+def offboard_teardown(event: dict[str, Any]) -> dict[str, Any]:
+    name, execution = _ids(event)
+    current = record.owned(name, execution)
+    created = record.created(current)
+    problems = teardown.remove_all(name, current)
+    if problems:
+        raise TeardownIncomplete(f"offboarding {name} left resources: " + "; ".join(problems))
+    kept = {"environment": True} if created.get("environment") else {}
+    record.save(
+        current,
+        created=kept,
+        rule_arns=None,
+        target_group_arn=None,
+        peering_connection_id=None,
+        ingress_group_id=None,
+        endpoint_ips=None,
+    )
+    _log("offboard_teardown", name)
+    return {"removed": True}
+
+
+def offboard_delete_environment(event: dict[str, Any]) -> dict[str, Any]:
+    name, execution = _ids(event)
+    record.owned(name, execution)
+    exists = mwaa_env.start_delete(name)
+    _log("offboard_delete_environment", name, exists=exists)
+    return {**mwaa_env.first_wait(event["timing"]), "gone": not exists}
+
+
+def offboard_poll_deleted(event: dict[str, Any]) -> dict[str, Any]:
+    name, execution = _ids(event)
+    record.owned(name, execution)
+    wait = mwaa_env.poll_deleted(name, event["wait"], event["timing"])
+    _log("offboard_poll_deleted", name, gone=wait["gone"])
+    return wait
+
+
+def offboard_finish(event: dict[str, Any]) -> dict[str, Any]:
+    name, execution = _ids(event)
+    current = record.owned(name, execution)
+    deleted = bool(event.get("deleted"))
+    kept = (
+        {} if deleted else {k: v for k, v in record.created(current).items() if k == "environment"}
+    )
+    record.save(current, status="OFFBOARDED", created=kept, login_host=None, error=None)
+    _log("offboard_finish", name, environment_deleted=deleted)
+    return {"status": "OFFBOARDED"}
+
+
+def offboard_fail(event: dict[str, Any]) -> dict[str, Any]:
+    name, execution = _ids(event)
+    error = _failure(event)
+    try:
+        current = record.owned(name, execution)
+    except WrongExecution as stale:
+        _log("offboard_fail", name, skipped=str(stale))
+        return {"status": "SKIPPED"}
+    record.save(current, status="FAILED", error=error)
+    logger.warning("offboarding failed", extra={"environment": name, "error": error})
+    return {"status": "FAILED", "error": error}
