@@ -17,10 +17,10 @@ from contextlib import ContextDecorator
 from pathlib import Path
 from typing import Any
 
-from devstack.lambdas import PROJECT_ROOT, ChaliceProject, dispatcher
+from devstack.lambdas import PROJECT_ROOT, ChaliceProject, dispatcher, exclusive_environment
 from devstack.process import Server, server
 
-__all__ = ["PROJECT_ROOT", "Server", "aws", "mock_config", "server"]
+__all__ = ["PROJECT_ROOT", "Server", "aws", "exclusive_environment", "mock_config", "server"]
 
 
 def mock_config(extra: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -7,7 +7,9 @@ Docker), with the function's stage environment variables applied (Chalice's own 
 merge), a Lambda-like context, and Lambda's error payload when the handler raises.
 
 Invocations run one at a time: the environment variables of a process are global, and this is
-what keeps two functions from seeing each other's settings.
+what keeps two functions from seeing each other's settings. Code that swaps `os.environ` in the
+same process while executions run (e.g. `chalice.test.Client` around each request) must hold
+`exclusive_environment()` too: in AWS each of them would be a process of its own.
 """
 
 from __future__ import annotations
@@ -129,10 +131,11 @@ class Dispatcher:
         match = _FUNCTION_ARN.match(function_name or "")
         if match is None:
             return None
-        for project in reversed(self._projects):
-            function = project.functions().get(match.group("name"))
-            if function is not None:
-                return project, function
+        with _CALL_LOCK:  # the first resolution imports the app module: once, in one thread
+            for project in reversed(self._projects):
+                function = project.functions().get(match.group("name"))
+                if function is not None:
+                    return project, function
         return None
 
     def invoke(
@@ -158,6 +161,13 @@ class Dispatcher:
                 }
                 return json.dumps(body).encode(), True
         return json.dumps(result).encode(), False
+
+
+@contextmanager
+def exclusive_environment() -> Iterator[None]:
+    """Hold the process environment: no in-process Lambda runs (or swaps it) meanwhile."""
+    with _CALL_LOCK:
+        yield
 
 
 @contextmanager

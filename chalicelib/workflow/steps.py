@@ -264,6 +264,14 @@ def _failure(event: dict[str, Any]) -> dict[str, str]:
     return {"code": code, "cause": str(cause)[:2000]}
 
 
+def _outcome(status: str, error: dict[str, Any]) -> dict[str, Any]:
+    """What the final Fail state reports: a Fail state's error may not start with `States.`."""
+    code = error["code"]
+    if code.startswith("States."):
+        code = "Workflow." + code.removeprefix("States.")
+    return {"status": status, "error": code, "cause": error["cause"]}
+
+
 def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
     """Compensation: remove what this run made, in reverse, then record FAILED with the cause."""
     name, execution = _ids(event)
@@ -272,7 +280,7 @@ def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
         current = record.owned(name, execution)
     except WrongExecution as stale:
         _log("onboard_rollback", name, skipped=str(stale))
-        return {"status": "SKIPPED"}
+        return _outcome("SKIPPED", {"code": "StaleExecution", "cause": str(stale)})
     created = record.created(current)
     problems = teardown.remove_all(name, current)
     if created.get("environment") and current.get("mode") == "create":
@@ -297,7 +305,7 @@ def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
         endpoint_ips=None,
     )
     logger.warning("onboarding failed", extra={"environment": name, "error": error})
-    return {"status": "FAILED", "error": error}
+    return _outcome("FAILED", error)
 
 
 # --- offboard ----------------------------------------------------------------------------------
@@ -373,7 +381,7 @@ def offboard_fail(event: dict[str, Any]) -> dict[str, Any]:
         current = record.owned(name, execution)
     except WrongExecution as stale:
         _log("offboard_fail", name, skipped=str(stale))
-        return {"status": "SKIPPED"}
+        return _outcome("SKIPPED", {"code": "StaleExecution", "cause": str(stale)})
     record.save(current, status="FAILED", error=error)
     logger.warning("offboarding failed", extra={"environment": name, "error": error})
-    return {"status": "FAILED", "error": error}
+    return _outcome("FAILED", error)

@@ -54,16 +54,25 @@ class World:
 
     # --- admin actions -----------------------------------------------------------------
 
+    # The test client swaps os.environ around each request; in-process Lambdas must not run
+    # meanwhile (in AWS the API and each Lambda are processes of their own).
+
     def onboard(self, name: str, mode: str = "attach", **body: Any) -> Any:
-        return self.client.http.post(
-            "/environments",
-            headers={"Content-Type": "application/json"},
-            body=json.dumps({"name": name, "mode": mode, **body}).encode(),
-        )
+        with devstack.exclusive_environment():
+            return self.client.http.post(
+                "/environments",
+                headers={"Content-Type": "application/json"},
+                body=json.dumps({"name": name, "mode": mode, **body}).encode(),
+            )
 
     def offboard(self, name: str, delete_environment: bool = False) -> Any:
         query = "?delete_environment=true" if delete_environment else ""
-        return self.client.http.delete(f"/environments/{name}{query}")
+        with devstack.exclusive_environment():
+            return self.client.http.delete(f"/environments/{name}{query}")
+
+    def get(self, path: str) -> Any:
+        with devstack.exclusive_environment():
+            return self.client.http.get(path)
 
     def record(self, name: str) -> dict[str, Any]:
         item = aws("dynamodb").get_item(

@@ -29,7 +29,7 @@ def test_attach_public_environment_is_ready_at_its_own_web_server(world: World) 
     assert rules_of(world) == []
     assert aws("elbv2").describe_target_groups()["TargetGroups"] == []
     assert aws("ec2").describe_vpc_peering_connections()["VpcPeeringConnections"] == []
-    body = world.client.http.get("/environments/Public1").json_body
+    body = world.get("/environments/Public1").json_body
     assert body["login_url"] == f"https://{environment['WebserverUrl']}/aws_mwaa/aws-console-sso"
 
 
