@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := requirements.txt requirements-dev.txt constraints.txt authx/requirements.txt
 
-.PHONY: test lint format demo venv clean constraints
+.PHONY: test lint format demo venv clean constraints policies deploy destroy check-stage
 
 # (Re)create the virtual environment when it is missing or a requirement file changed.
 $(STAMP): $(REQS)
@@ -30,6 +30,23 @@ format: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
+
+# --- AWS: `make deploy STAGE=dev`, `make destroy STAGE=dev [DELETE_TABLES=yes] [FORCE=yes]` ---
+# deploy = the stage's IAM policy files, `chalice deploy`, then platform setup (idempotent).
+# AUTHX_DEPS=dir uses authX's dependencies installed already instead of pip (Linux wheels).
+check-stage:
+	@test -n "$(STAGE)" || { echo "give STAGE=<stage of .chalice/config.json>, e.g. make deploy STAGE=dev"; exit 2; }
+
+policies: check-stage $(STAMP)
+	$(BIN)/python -m chalicelib.platform.policies --stage $(STAGE)
+
+deploy: policies
+	$(BIN)/chalice deploy --stage $(STAGE)
+	$(BIN)/python -m chalicelib.platform.setup --stage $(STAGE) $(if $(AUTHX_DEPS),--authx-deps $(AUTHX_DEPS))
+
+destroy: check-stage $(STAMP)
+	$(BIN)/python -m chalicelib.platform.destroy --stage $(STAGE) $(if $(filter yes,$(DELETE_TABLES)),--delete-tables) $(if $(filter yes,$(FORCE)),--force)
+	$(BIN)/chalice delete --stage $(STAGE)
 
 constraints: $(STAMP)
 	{ echo "# Full pin set of the development environment (pip freeze). Regenerate with 'make constraints'."; \

@@ -1,0 +1,166 @@
+"""A stage's settings for platform setup: `.chalice/config.json` and its deployed file.
+
+The stage's environment variables (top level merged with the stage's, as Chalice does) are the
+one place every setting lives; setup reads the same values the app and the step Lambdas get.
+The deployed file is what `chalice deploy` recorded: the ARNs of the app's Lambda functions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chalicelib.workflow.tags import DEPLOYMENT
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STATE_MACHINE_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"stateMachine:(?P<name>[A-Za-z0-9_-]{1,80})"
+)
+LISTENER_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):elasticloadbalancing:(?P<region>[a-z0-9-]+):"
+    r"(?P<account>\d{12}):listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+"
+)
+# Target group names hold at most 32 characters; `<DEPLOYMENT_NAME>-authx` must fit.
+MAX_DEPLOYMENT_NAME = 26
+DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+REQUIRED = (
+    "ENVIRONMENTS_TABLE",
+    "GRANTS_TABLE",
+    "ONBOARD_STATE_MACHINE_ARN",
+    "OFFBOARD_STATE_MACHINE_ARN",
+    "DEPLOYMENT_NAME",
+    "ALB_LISTENER_ARN",
+    "BASE_DOMAIN",
+    "OIDC_ISSUER",
+    "OIDC_AUTHORIZATION_ENDPOINT",
+    "OIDC_TOKEN_ENDPOINT",
+    "OIDC_USER_INFO_ENDPOINT",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET_ARN",
+)
+DEFAULT_SCOPE = "openid email profile"
+DEFAULT_SESSION_TIMEOUT = 28800
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    stage: str
+    app_name: str
+    variables: dict[str, str]
+    function_arns: dict[str, str]  # Chalice function name → Lambda ARN (from the deployed file)
+
+    def get(self, name: str, default: str = "") -> str:
+        return (self.variables.get(name) or "").strip() or default
+
+    @property
+    def deployment(self) -> str:
+        return self.get("DEPLOYMENT_NAME")
+
+    @property
+    def tag(self) -> dict[str, str]:
+        return {DEPLOYMENT: self.deployment}
+
+    @property
+    def listener_arn(self) -> str:
+        return self.get("ALB_LISTENER_ARN")
+
+    @property
+    def region(self) -> str:
+        match = LISTENER_ARN.fullmatch(self.listener_arn)
+        return match["region"] if match else ""
+
+    @property
+    def account(self) -> str:
+        match = LISTENER_ARN.fullmatch(self.listener_arn)
+        return match["account"] if match else ""
+
+    @property
+    def partition(self) -> str:
+        match = LISTENER_ARN.fullmatch(self.listener_arn)
+        return match["partition"] if match else "aws"
+
+    def state_machine_name(self, variable: str) -> str:
+        match = STATE_MACHINE_ARN.fullmatch(self.get(variable))
+        if not match:
+            raise ConfigError(f"{variable} is not a state machine ARN")
+        return match["name"]
+
+    def check(self) -> None:
+        """Every required setting present and well-formed, or one error naming them all."""
+        problems = [f"{name} is not set" for name in REQUIRED if not self.get(name)]
+        if self.get("ALB_LISTENER_ARN") and not LISTENER_ARN.fullmatch(self.listener_arn):
+            problems.append("ALB_LISTENER_ARN is not an application load balancer listener ARN")
+        for variable in ("ONBOARD_STATE_MACHINE_ARN", "OFFBOARD_STATE_MACHINE_ARN"):
+            value = self.get(variable)
+            match = STATE_MACHINE_ARN.fullmatch(value)
+            if value and not match:
+                problems.append(f"{variable} is not a state machine ARN")
+            elif (
+                match
+                and self.region
+                and (match["region"], match["account"])
+                != (
+                    self.region,
+                    self.account,
+                )
+            ):
+                problems.append(
+                    f"{variable} names region {match['region']} / account {match['account']}, "
+                    f"but the listener is in {self.region} / {self.account}"
+                )
+        name = self.deployment
+        if name and (len(name) > MAX_DEPLOYMENT_NAME or not DEPLOYMENT_NAME.fullmatch(name)):
+            problems.append(
+                f"DEPLOYMENT_NAME must be 1-{MAX_DEPLOYMENT_NAME} letters, digits and '-' "
+                "(it names the authX target group, at most 32 characters)"
+            )
+        timeout = self.get("OIDC_SESSION_TIMEOUT", str(DEFAULT_SESSION_TIMEOUT))
+        if not timeout.isdigit():
+            problems.append("OIDC_SESSION_TIMEOUT must be a number of seconds")
+        if problems:
+            raise ConfigError(f"stage {self.stage}: " + "; ".join(problems))
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as error:
+        raise ConfigError(f"{path} is missing ({what})") from error
+    except ValueError as error:
+        raise ConfigError(f"{path} is not JSON: {error}") from error
+
+
+def deployed_function_arns(project_dir: Path, stage: str) -> dict[str, str]:
+    """`{function name: ARN}` of the Lambda functions `chalice deploy --stage` made."""
+    deployed = _read_json(
+        project_dir / ".chalice" / "deployed" / f"{stage}.json",
+        f"run `chalice deploy --stage {stage}` first",
+    )
+    return {
+        resource["name"]: resource["lambda_arn"]
+        for resource in deployed.get("resources", [])
+        if resource.get("resource_type") == "lambda_function" and resource.get("lambda_arn")
+    }
+
+
+def load(project_dir: Path, stage: str, *, need_deployed: bool = True) -> StageConfig:
+    config = _read_json(project_dir / ".chalice" / "config.json", "the Chalice project settings")
+    stages = config.get("stages", {})
+    if stage not in stages:
+        raise ConfigError(f"no stage {stage!r} in .chalice/config.json (have: {', '.join(stages)})")
+    variables = {
+        **config.get("environment_variables", {}),
+        **stages[stage].get("environment_variables", {}),
+    }
+    arns = deployed_function_arns(project_dir, stage) if need_deployed else {}
+    return StageConfig(
+        stage=stage, app_name=config["app_name"], variables=variables, function_arns=arns
+    )

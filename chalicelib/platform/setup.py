@@ -1,0 +1,237 @@
+"""`python -m chalicelib.platform.setup --stage S`: the platform, after `chalice deploy`.
+
+In order: the tables; authX's role and the Airflow-role IAM roles that trust it; the authX
+Lambda and its target group; the platform listener rules; the state machines and their role.
+Every part observes what exists and changes only the difference, so a second run reports
+everything `unchanged`. Exit 0 when done, 2 for a configuration problem, 1 for an AWS error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from authx.roles import ROLES
+
+from . import (
+    authx_function,
+    authx_package,
+    iam_roles,
+    listener_rules,
+    policies,
+    propagation,
+    tables,
+    target_group,
+    workflows,
+)
+from . import config as stage_config
+from .config import ConfigError, StageConfig
+from .report import Report
+
+ClientFactory = Callable[[str], Any]
+AUTHX_OPTIONAL = (
+    "USER_CLAIM",
+    "GROUPS_CLAIM",
+    "IDP_LOGOUT_URL",
+    "ALB_PUBLIC_KEY_URL",
+    "ALB_COOKIE_NAME",
+)
+
+
+# --- names of what setup makes -------------------------------------------------------------------
+
+
+def authx_name(cfg: StageConfig) -> str:
+    return f"{cfg.deployment}-authx"
+
+
+def rbac_role_name(cfg: StageConfig, airflow_role: str) -> str:
+    return f"{cfg.deployment}-airflow-{airflow_role}"
+
+
+def states_role_name(cfg: StageConfig) -> str:
+    return f"{cfg.deployment}-states"
+
+
+def permission_id(cfg: StageConfig) -> str:
+    return f"{cfg.deployment}-alb"
+
+
+# --- checks --------------------------------------------------------------------------------------
+
+
+def check_account(client: ClientFactory, cfg: StageConfig) -> None:
+    """The credentials and region in use are those of the stage's listener."""
+    account = client("sts").get_caller_identity()["Account"]
+    region = client("elbv2").meta.region_name
+    if (account, region) != (cfg.account, cfg.region):
+        raise ConfigError(
+            f"the credentials are for account {account} in {region}, but ALB_LISTENER_ARN is "
+            f"in account {cfg.account}, {cfg.region}: use that account and region"
+        )
+
+
+def load_balancer_arn(elbv2: Any, cfg: StageConfig) -> str:
+    listeners = elbv2.describe_listeners(ListenerArns=[cfg.listener_arn])["Listeners"]
+    listener = listeners[0]
+    if listener.get("Protocol") != "HTTPS":
+        raise ConfigError("ALB_LISTENER_ARN must be an HTTPS listener (authenticate-oidc needs it)")
+    return listener["LoadBalancerArn"]
+
+
+def authx_variables(cfg: StageConfig, alb_arns: str, rbac_arns: dict[str, str]) -> dict[str, str]:
+    variables = {
+        "GRANTS_TABLE": cfg.get("GRANTS_TABLE"),
+        "ENVIRONMENTS_TABLE": cfg.get("ENVIRONMENTS_TABLE"),
+        "ALB_ARNS": alb_arns,
+        "RBAC_ROLE_ARNS": json.dumps(rbac_arns, sort_keys=True, separators=(",", ":")),
+        "POWERTOOLS_SERVICE_NAME": "mwaa-gate-authx",
+        "LOG_LEVEL": cfg.get("LOG_LEVEL", "INFO"),
+    }
+    for name in AUTHX_OPTIONAL:
+        if cfg.get(name):
+            variables[name] = cfg.get(name)
+    return variables
+
+
+# --- setup ---------------------------------------------------------------------------------------
+
+
+def setup(
+    cfg: StageConfig,
+    client: ClientFactory,
+    authx_zip: bytes,
+    *,
+    rotate_client_secret: bool = False,
+    echo: Callable[[str], None] | None = print,
+    propagation_delay: float = propagation.DELAY_SECONDS,
+) -> Report:
+    cfg.check()
+    step_arns = workflows.step_function_arns(cfg)  # fails early when chalice deploy is missing
+    check_account(client, cfg)
+    report = Report(echo=echo)
+    iam, elbv2, lambda_client = client("iam"), client("elbv2"), client("lambda")
+    alb_arns = cfg.get("ALB_ARNS") or load_balancer_arn(elbv2, cfg)
+
+    tables.ensure(client("dynamodb"), report, cfg)
+
+    authx = authx_name(cfg)
+    rbac_arns = {
+        role: f"arn:{cfg.partition}:iam::{cfg.account}:role/{rbac_role_name(cfg, role)}"
+        for role in ROLES
+    }
+    authx_role = iam_roles.ensure(
+        iam,
+        report,
+        authx,
+        policies.trust("lambda.amazonaws.com"),
+        policies.authx(cfg, authx, rbac_arns.values()),
+        cfg.tag,
+        "mwaa-gate authX Lambda",
+    )
+    for role in ROLES:
+        iam_roles.ensure(
+            iam,
+            report,
+            rbac_role_name(cfg, role),
+            policies.rbac_trust(authx_role),
+            policies.rbac(cfg, role),
+            cfg.tag,
+            f"mwaa-gate: MWAA web login as Airflow {role}",
+        )
+
+    function_arn = authx_function.ensure(
+        lambda_client,
+        report,
+        authx,
+        authx_role,
+        authx_zip,
+        authx_variables(cfg, alb_arns, rbac_arns),
+        cfg.tag,
+        propagation_delay=propagation_delay,
+    )
+    group_arn = target_group.ensure(elbv2, report, authx, cfg.tag)
+    authx_function.ensure_alb_permission(
+        lambda_client, report, authx, permission_id(cfg), group_arn
+    )
+    target_group.ensure_target(elbv2, report, group_arn, authx, function_arn)
+    listener_rules.ensure(
+        elbv2, client("secretsmanager"), report, cfg, group_arn, rotate_client_secret
+    )
+
+    states_role = iam_roles.ensure(
+        iam,
+        report,
+        states_role_name(cfg),
+        policies.trust("states.amazonaws.com"),
+        policies.states(step_arns.values()),
+        cfg.tag,
+        "mwaa-gate onboard/offboard state machines",
+    )
+    workflows.ensure(client("stepfunctions"), report, cfg, states_role, propagation_delay)
+    return report
+
+
+def boto3_clients(region: str | None = None) -> ClientFactory:
+    session = boto3.session.Session(region_name=region)
+    made: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in made:
+            made[service] = session.client(service)
+        return made[service]
+
+    return client
+
+
+def authx_zip(project_dir: Path, dependencies: Path | None) -> bytes:
+    source = project_dir / "authx"
+    if dependencies is None:
+        dependencies = authx_package.dependencies_dir(source, project_dir / "build")
+    return authx_package.build(source, dependencies)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--project-dir", type=Path, default=stage_config.PROJECT_ROOT)
+    parser.add_argument(
+        "--authx-deps",
+        type=Path,
+        help="authX's dependencies installed already (else pip installs Linux wheels into build/)",
+    )
+    parser.add_argument(
+        "--rotate-client-secret",
+        action="store_true",
+        help="rewrite the login/logout rules with the OIDC client secret as it is now",
+    )
+    args = parser.parse_args(argv)
+    try:
+        cfg = stage_config.load(args.project_dir, args.stage)
+        cfg.check()
+        package = authx_zip(args.project_dir, args.authx_deps)
+        report = setup(
+            cfg,
+            boto3_clients(cfg.region),
+            package,
+            rotate_client_secret=args.rotate_client_secret,
+        )
+    except ConfigError as error:
+        print(f"setup: {error}", file=sys.stderr)
+        return 2
+    except (ClientError, BotoCoreError) as error:
+        print(f"setup: AWS refused: {error}", file=sys.stderr)
+        return 1
+    print(f"setup of stage {args.stage} done: {report.summary()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

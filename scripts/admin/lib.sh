@@ -1,0 +1,235 @@
+# shellcheck shell=bash
+# Shared by the mwaa-gate admin scripts (sourced, never run): settings, argument helpers,
+# JSON building, URL encoding, the signed or plain HTTP call, and how answers are shown.
+#
+# Settings (environment variables):
+#   MWAA_GATE_URL     the API's base URL; default http://127.0.0.1:8000 (`chalice local`).
+#                     In AWS: https://<api-id>.execute-api.<region>.amazonaws.com/api
+#   MWAA_GATE_AUTH    sigv4 | none; default: sigv4 for https:// URLs, none for http:// ones
+#   MWAA_GATE_REGION  region to sign for; default AWS_REGION, AWS_DEFAULT_REGION, or the
+#                     region in an execute-api host name
+#   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   the caller's credentials
+#                     (sigv4 only), e.g. from `eval "$(aws configure export-credentials --format env)"`
+#
+# Exit status of every script: 0 success, 1 the API answered an error (its Code and Message
+# are shown), 2 bad usage, 3 the API could not be reached.
+
+set -euo pipefail
+
+MG_EXIT_API=1
+MG_EXIT_USAGE=2
+MG_EXIT_UNREACHABLE=3
+
+mg_program=$(basename "$0")
+
+mg_die() { # exit_status message...
+    local status=$1
+    shift
+    printf '%s: %s\n' "$mg_program" "$*" >&2
+    exit "$status"
+}
+
+mg_usage_error() { # message
+    printf '%s: %s\n' "$mg_program" "$1" >&2
+    printf "Try '%s --help'.\n" "$mg_program" >&2
+    exit "$MG_EXIT_USAGE"
+}
+
+# `mg_wants_help "$@"` is true when -h/--help is among the arguments.
+mg_wants_help() {
+    local arg
+    for arg in "$@"; do
+        [[ $arg == -h || $arg == --help ]] && return 0
+    done
+    return 1
+}
+
+# The value of an option that takes one: `mg_option_value --role "$@"` checks that $2 exists.
+mg_need_value() { # option remaining_argument_count
+    (($2 >= 2)) || mg_usage_error "$1 needs a value"
+}
+
+# --- JSON and URL encoding -------------------------------------------------------------------
+
+# A JSON string literal of $1 (backslash, quote and control characters escaped).
+mg_json_string() {
+    local text=$1 out='' char code i
+    local LC_ALL=C
+    for ((i = 0; i < ${#text}; i++)); do
+        char=${text:i:1}
+        case $char in
+        '"') out+='\"' ;;
+        '\') out+='\\' ;;
+        $'\n') out+='\n' ;;
+        $'\r') out+='\r' ;;
+        $'\t') out+='\t' ;;
+        *)
+            printf -v code '%d' "'$char"
+            if ((code >= 0 && code < 32)) || ((code == 127)); then
+                printf -v char '\\u%04x' "$code"
+            fi
+            out+=$char
+            ;;
+        esac
+    done
+    printf '"%s"' "$out"
+}
+
+# Percent-encoding of $1 as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~ (UTF-8 bytes).
+# $2 lists further characters kept as they are (e.g. "@" in a path segment).
+mg_urlencode() {
+    local text=$1 keep=${2:-} out='' char i
+    local LC_ALL=C
+    for ((i = 0; i < ${#text}; i++)); do
+        char=${text:i:1}
+        if [[ $char == [A-Za-z0-9._~-] ]] || [[ -n $keep && $keep == *"$char"* ]]; then
+            out+=$char
+        else
+            printf -v char '%%%02X' "'$char"
+            out+=$char
+        fi
+    done
+    printf '%s' "$out"
+}
+
+# A query string from name=value pairs, values encoded and pairs sorted by name then value,
+# since curl 7.88 signs the query as given and SigV4 wants it sorted.
+mg_query() { # name=value...
+    local pair pairs=()
+    for pair in "$@"; do
+        pairs+=("$(mg_urlencode "${pair%%=*}")=$(mg_urlencode "${pair#*=}")")
+    done
+    ((${#pairs[@]})) || return 0
+    printf '?'
+    printf '%s\n' "${pairs[@]}" | LC_ALL=C sort -t '=' -k1,1 -k2 | paste -sd '&' -
+}
+
+# --- showing answers -------------------------------------------------------------------------
+
+mg_pretty() { # file
+    if command -v jq >/dev/null 2>&1; then
+        jq . "$1" 2>/dev/null || cat "$1"
+    else
+        python3 -m json.tool "$1" 2>/dev/null || cat "$1"
+    fi
+}
+
+# "Code: Message" of an error body {"Code","Message"} (API Gateway's own errors carry
+# {"message"}); the raw text when it is not that JSON.
+mg_error_text() { # file
+    local text
+    if command -v jq >/dev/null 2>&1; then
+        text=$(jq -r 'if type == "object" and (.Code or .Message or .message) then
+                        [(.Code // empty), (.Message // .message // empty)] | join(": ")
+                      else empty end' "$1" 2>/dev/null) || text=''
+    else
+        text=$(python3 -c '
+import json, sys
+try:
+    body = json.load(open(sys.argv[1]))
+except ValueError:
+    sys.exit(0)
+if isinstance(body, dict):
+    parts = [body.get("Code"), body.get("Message") or body.get("message")]
+    print(": ".join(str(p) for p in parts if p))
+' "$1" 2>/dev/null) || text=''
+    fi
+    if [[ -z $text ]]; then
+        text=$(head -c 2000 "$1")
+    fi
+    printf '%s' "$text"
+}
+
+# --- the call --------------------------------------------------------------------------------
+
+mg_base_url() {
+    local url=${MWAA_GATE_URL:-http://127.0.0.1:8000}
+    printf '%s' "${url%/}"
+}
+
+mg_auth_mode() {
+    local mode=${MWAA_GATE_AUTH:-}
+    if [[ -z $mode ]]; then
+        case $(mg_base_url) in
+        https://*) mode=sigv4 ;;
+        *) mode=none ;;
+        esac
+    fi
+    case $mode in
+    sigv4 | none) printf '%s' "$mode" ;;
+    *) mg_die "$MG_EXIT_USAGE" "MWAA_GATE_AUTH must be sigv4 or none (got '$mode')" ;;
+    esac
+}
+
+mg_region() {
+    local region=${MWAA_GATE_REGION:-${AWS_REGION:-${AWS_DEFAULT_REGION:-}}}
+    if [[ -z $region && $(mg_base_url) =~ \.execute-api\.([a-z0-9-]+)\.amazonaws\.com ]]; then
+        region=${BASH_REMATCH[1]}
+    fi
+    [[ -n $region ]] || mg_die "$MG_EXIT_USAGE" \
+        "set MWAA_GATE_REGION (or AWS_REGION) to the API's region to sign requests"
+    printf '%s' "$region"
+}
+
+# A value inside a curl config file's double quotes.
+mg_curl_config_value() {
+    local value=${1//\\/\\\\}
+    printf '"%s"' "${value//\"/\\\"}"
+}
+
+# Paths that curl 7.88 signs right: API Gateway encodes the received path once more for the
+# canonical request, curl 7.88 does not, so they agree only on unreserved characters and "/".
+mg_curl_can_sign() { # path_and_query
+    [[ ${1%%\?*} =~ ^[A-Za-z0-9._~/-]*$ ]]
+}
+
+# mg_call METHOD PATH_AND_QUERY [JSON_BODY]
+# Prints the pretty JSON answer on success; on an HTTP error prints "HTTP <status> <Code>:
+# <Message>" on stderr and exits 1. Credentials reach curl on its standard input (a config
+# file), never on its command line, where other users of the machine could read them.
+mg_call() {
+    local method=$1 path=$2 body=${3-} url status answer request
+    url="$(mg_base_url)$path"
+    answer=$(mktemp)
+    request=$(mktemp)
+    # shellcheck disable=SC2064 # expand now: the file names are fixed
+    trap "rm -f '$answer' '$request'" EXIT
+    printf '%s' "$body" >"$request"
+    local args=(--silent --show-error --request "$method" --output "$answer"
+        --write-out '%{http_code}' --connect-timeout 10 --max-time 60
+        --header 'Accept: application/json')
+    if [[ -n $body ]]; then
+        args+=(--header 'Content-Type: application/json' --data-binary "@$request")
+    fi
+    local config=''
+    if [[ $(mg_auth_mode) == sigv4 ]]; then
+        [[ -n ${AWS_ACCESS_KEY_ID:-} && -n ${AWS_SECRET_ACCESS_KEY:-} ]] || mg_die "$MG_EXIT_USAGE" \
+            'AWS credentials are needed to sign requests: set AWS_ACCESS_KEY_ID and' \
+            'AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), e.g. with' \
+            'eval "$(aws configure export-credentials --format env)"'
+        local region
+        region=$(mg_region)
+        if mg_curl_can_sign "$path"; then
+            args+=(--aws-sigv4 "aws:amz:$region:execute-api")
+            config+="user = $(mg_curl_config_value "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY")"$'\n'
+            if [[ -n ${AWS_SESSION_TOKEN:-} ]]; then
+                config+="header = $(mg_curl_config_value "x-amz-security-token: $AWS_SESSION_TOKEN")"$'\n'
+            fi
+        else
+            config+=$(python3 "$(dirname "${BASH_SOURCE[0]}")/sigv4_headers.py" \
+                "$method" "$url" "$region" "$request")$'\n' ||
+                mg_die "$MG_EXIT_USAGE" 'could not sign the request (python3 is needed)'
+        fi
+    fi
+    if ! status=$(printf '%s' "$config" | curl --config - "${args[@]}" "$url"); then
+        mg_die "$MG_EXIT_UNREACHABLE" "could not reach $(mg_base_url) (is MWAA_GATE_URL right?)"
+    fi
+    if [[ $status == 2?? ]]; then
+        if [[ -s $answer ]]; then
+            mg_pretty "$answer"
+        fi
+        return 0
+    fi
+    printf '%s: HTTP %s %s\n' "$mg_program" "$status" "$(mg_error_text "$answer")" >&2
+    exit "$MG_EXIT_API"
+}

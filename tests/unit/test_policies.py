@@ -1,0 +1,151 @@
+"""IAM policy documents and their wiring into `.chalice/config.json` (what Chalice will use)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from chalice.config import Config
+
+from chalicelib import state_machines
+from chalicelib.platform import config as stage_config
+from chalicelib.platform import policies
+
+PROJECT = Path(__file__).resolve().parents[2]
+CONFIG = json.loads((PROJECT / ".chalice" / "config.json").read_text())
+LISTENER = (
+    "arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/gate/0123456789abcdef/"
+    "fedcba9876543210"
+)
+SECRET = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:mwaa-gate/oidc-AbCdEf"
+
+
+def step_functions() -> list[str]:
+    return sorted(set().union(*(state_machines.placeholders(n) for n in state_machines.NAMES)))
+
+
+def deployed_stage() -> stage_config.StageConfig:
+    variables = {
+        "ENVIRONMENTS_TABLE": "mwaa-gate-dev-environments",
+        "GRANTS_TABLE": "mwaa-gate-dev-grants",
+        "ONBOARD_STATE_MACHINE_ARN": (
+            "arn:aws:states:eu-west-1:111122223333:stateMachine:mwaa-gate-dev-onboard"
+        ),
+        "OFFBOARD_STATE_MACHINE_ARN": (
+            "arn:aws:states:eu-west-1:111122223333:stateMachine:mwaa-gate-dev-offboard"
+        ),
+        "DEPLOYMENT_NAME": "mwaa-gate-dev",
+        "ALB_LISTENER_ARN": LISTENER,
+        "BASE_DOMAIN": "airflow.example.com",
+        "OIDC_ISSUER": "https://idp.example.com",
+        "OIDC_AUTHORIZATION_ENDPOINT": "https://idp.example.com/authorize",
+        "OIDC_TOKEN_ENDPOINT": "https://idp.example.com/token",
+        "OIDC_USER_INFO_ENDPOINT": "https://idp.example.com/userinfo",
+        "OIDC_CLIENT_ID": "gate",
+        "OIDC_CLIENT_SECRET_ARN": SECRET,
+    }
+    return stage_config.StageConfig("dev", "mwaa-gate", variables, {})
+
+
+def statement(document: dict, sid: str) -> dict:
+    return next(s for s in document["Statement"] if s["Sid"] == sid)
+
+
+def test_api_policy_names_only_its_tables_and_state_machines() -> None:
+    document = policies.api(deployed_stage())
+
+    tables = statement(document, "Tables")["Resource"]
+    assert tables == [
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/mwaa-gate-dev-environments",
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/mwaa-gate-dev-grants",
+    ]
+    assert statement(document, "StartWorkflows")["Action"] == ["states:StartExecution"]
+    assert all(
+        ":stateMachine:mwaa-gate-dev-" in r
+        for r in statement(document, "StartWorkflows")["Resource"]
+    )
+    assert statement(document, "ObserveWorkflows")["Resource"] == [
+        "arn:aws:states:eu-west-1:111122223333:execution:mwaa-gate-dev-offboard:*",
+        "arn:aws:states:eu-west-1:111122223333:execution:mwaa-gate-dev-onboard:*",
+    ]
+    resources = [r for s in document["Statement"] for r in s["Resource"]]
+    assert "*" not in resources
+
+
+def test_steps_policy_scopes_rules_to_the_listener_and_reads_only_the_oidc_secret() -> None:
+    document = policies.steps(deployed_stage())
+
+    rules = statement(document, "ListenerRules")
+    assert set(rules["Resource"]) == {
+        LISTENER,
+        LISTENER.replace(":listener/", ":listener-rule/") + "/*",
+    }
+    assert statement(document, "OidcClientSecret")["Resource"] == [SECRET]
+    assert statement(document, "EnvironmentsTable")["Resource"] == [
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/mwaa-gate-dev-environments"
+    ]
+    passing = statement(document, "PassExecutionRoleToMwaa")
+    assert passing["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "airflow.amazonaws.com"}
+    }
+    actions = {a for s in document["Statement"] for a in s["Action"]}
+    assert not any(a.endswith("*") for a in actions)
+    assert not any(
+        a.startswith(("iam:Create", "iam:Put", "iam:Attach"))
+        for a in actions - {"iam:CreateServiceLinkedRole"}
+    )
+
+
+def test_rbac_policy_allows_one_airflow_role_on_every_environment() -> None:
+    document = policies.rbac(deployed_stage(), "Viewer")
+
+    [only] = document["Statement"]
+    assert only["Action"] == ["airflow:CreateWebLoginToken"]
+    assert only["Resource"] == ["arn:aws:airflow:eu-west-1:111122223333:role/*/Viewer"]
+
+
+def test_policy_files_are_written_for_the_stage(tmp_path: Path) -> None:
+    (tmp_path / ".chalice").mkdir()
+
+    written = policies.write_files(tmp_path, deployed_stage())
+
+    assert [p.name for p in written] == ["policy-api-dev.json", "policy-steps-dev.json"]
+    assert json.loads(written[0].read_text()) == policies.api(deployed_stage())
+    assert json.loads(written[1].read_text()) == policies.steps(deployed_stage())
+
+
+def test_writing_policy_files_refuses_an_unconfigured_stage(tmp_path: Path) -> None:
+    (tmp_path / ".chalice").mkdir()
+    empty = stage_config.StageConfig("dev", "mwaa-gate", {}, {})
+
+    with pytest.raises(stage_config.ConfigError, match="ALB_LISTENER_ARN is not set"):
+        policies.write_files(tmp_path, empty)
+    assert list((tmp_path / ".chalice").iterdir()) == []
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_chalice_gives_the_api_and_each_step_lambda_its_policy_file(stage: str) -> None:
+    declared = sorted(
+        re.findall(r'@app\.lambda_function\(name="(\w+)"\)', (PROJECT / "app.py").read_text())
+    )
+    assert declared == step_functions()
+    names = policies.file_names(stage)
+
+    chalice = Config(chalice_stage=stage, config_from_disk=CONFIG)
+    api = chalice.scope(stage, "api_handler")
+    assert api.autogen_policy is False
+    assert api.iam_policy_file == names["api"]
+    for function in declared:
+        scoped = chalice.scope(stage, function)
+        assert scoped.autogen_policy is False
+        assert scoped.iam_policy_file == names["steps"], function
+
+
+@pytest.mark.parametrize("stage", ["local", "dev", "prod"])
+def test_every_stage_lists_every_setting(stage: str) -> None:
+    variables = CONFIG["stages"][stage]["environment_variables"]
+
+    assert set(stage_config.REQUIRED) <= set(variables)
+    assert variables["DEPLOYMENT_NAME"] == f"mwaa-gate-{stage}"
