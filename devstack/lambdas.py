@@ -1,5 +1,9 @@
 """In-process Lambda: `lambda:invoke` of a Chalice app's functions, dispatched by name.
 
+Functions registered in moto's Lambda whose handler is code of the project (authX's
+`authx.handler.lambda_handler`, made by platform setup) run in process too, with the environment
+variables they were configured with.
+
 A Chalice app deployed to stage S names each `@app.lambda_function(name=N)` as
 `<app_name>-S-N`. When moto's Lambda backend is asked to invoke a function of that name (by
 name, partial or full ARN), devstack calls the Chalice handler in this process instead (no
@@ -67,10 +71,13 @@ class ChaliceProject:
         project_dir: str | os.PathLike[str] = PROJECT_ROOT,
         stage: str = "local",
         extra_env: dict[str, str] | None = None,
+        settings_file: str | os.PathLike[str] | None = None,
     ):
         self.project_dir = Path(project_dir).resolve()
         self.stage = stage
         self.extra_env = dict(extra_env or {})
+        # Settings known only once AWS resources exist (a listener ARN…), read at every call.
+        self.settings_file = Path(settings_file) if settings_file else None
         config_path = self.project_dir / ".chalice" / "config.json"
         self.config_from_disk: dict[str, Any] = json.loads(config_path.read_text())
         self.app_name: str = self.config_from_disk["app_name"]
@@ -112,7 +119,22 @@ class ChaliceProject:
             function_name=function,
             config_from_disk=self.config_from_disk,
         )
-        return {**config.environment_variables, **self.extra_env}
+        return {**config.environment_variables, **self.runtime_settings(), **self.extra_env}
+
+    def runtime_settings(self) -> dict[str, str]:
+        if self.settings_file is None or not self.settings_file.exists():
+            return {}
+        return {str(k): str(v) for k, v in json.loads(self.settings_file.read_text()).items()}
+
+    def handler_of(self, handler_string: str) -> Callable[[Any, Any], Any] | None:
+        """A handler (`package.module.function`) of code in this project, e.g. authX's."""
+        module_name, _, attribute = (handler_string or "").rpartition(".")
+        top = module_name.split(".")[0]
+        if not module_name or not (self.project_dir / top / "__init__.py").is_file():
+            return None
+        if str(self.project_dir) not in sys.path:
+            sys.path.insert(0, str(self.project_dir))
+        return getattr(importlib.import_module(module_name), attribute, None)
 
 
 class Dispatcher:
@@ -143,26 +165,21 @@ class Dispatcher:
     def invoke(
         self, project: ChaliceProject, function: Any, payload: bytes | str | None, arn: str
     ) -> tuple[bytes, bool]:
-        """Run one invocation; returns (response payload, whether the function errored)."""
-        event = json.loads(payload) if payload else {}
+        """Run a Chalice function; returns (response payload, whether the function errored)."""
+        handler = getattr(project.module, function.handler_string.split(".")[-1])
         name = project.deployed_name(function.name)
-        context = LambdaContext(function_name=name, invoked_function_arn=arn)
-        handler: Callable[[Any, Any], Any] = getattr(
-            project.module, function.handler_string.split(".")[-1]
-        )
-        with _CALL_LOCK, _environment(project.environment(function.name)):
-            self.invocations.append({"function": name, "request_id": context.aws_request_id})
-            try:
-                result = handler(event, context)
-            except Exception as error:  # a Lambda reports any exception as a function error
-                body = {
-                    "errorMessage": str(error),
-                    "errorType": type(error).__name__,
-                    "requestId": context.aws_request_id,
-                    "stackTrace": traceback.format_tb(error.__traceback__),
-                }
-                return json.dumps(body).encode(), True
-        return json.dumps(result).encode(), False
+        with _CALL_LOCK:
+            environment = project.environment(function.name)
+        return run_handler(handler, payload, name, arn, environment)
+
+    def handler_for(self, handler_string: str) -> tuple[ChaliceProject, Any] | None:
+        """A deployed function's handler that lives in one of the projects (run in process)."""
+        with _CALL_LOCK:
+            for project in reversed(self._projects):
+                handler = project.handler_of(handler_string)
+                if handler is not None:
+                    return project, handler
+        return None
 
 
 class LayeredEnviron(MutableMapping[str, str]):
@@ -223,6 +240,31 @@ def layered_environ() -> LayeredEnviron:
     if not isinstance(os.environ, LayeredEnviron):
         os.environ = LayeredEnviron(os.environ)  # type: ignore[assignment]  # noqa: B003 - a view, nothing to clear
     return os.environ  # type: ignore[return-value]
+
+
+def run_handler(
+    handler: Callable[[Any, Any], Any],
+    payload: bytes | str | None,
+    name: str,
+    arn: str,
+    environment: dict[str, str],
+) -> tuple[bytes, bool]:
+    """One invocation of `handler` with `environment`; (response payload, whether it errored)."""
+    event = json.loads(payload) if payload else {}
+    context = LambdaContext(function_name=name, invoked_function_arn=arn)
+    with _CALL_LOCK, _environment(environment):
+        dispatcher.invocations.append({"function": name, "request_id": context.aws_request_id})
+        try:
+            result = handler(event, context)
+        except Exception as error:  # a Lambda reports any exception as a function error
+            body = {
+                "errorMessage": str(error),
+                "errorType": type(error).__name__,
+                "requestId": context.aws_request_id,
+                "stackTrace": traceback.format_tb(error.__traceback__),
+            }
+            return json.dumps(body).encode(), True
+    return json.dumps(result).encode(), False
 
 
 @contextmanager

@@ -70,7 +70,7 @@ def _patch_lambda_invoke() -> None:
 
 
 def _dispatching_invoke(original: Any) -> Any:
-    from devstack.lambdas import dispatcher
+    from devstack.lambdas import dispatcher, run_handler
 
     def invoke(
         self: Any,
@@ -81,17 +81,25 @@ def _dispatching_invoke(original: Any) -> Any:
         response_headers: Any,
     ) -> Any:
         target = dispatcher.resolve(function_name)
-        if target is None:
+        if target is not None:
+            project, function = target
+            arn = (
+                f"arn:aws:lambda:{self.region_name}:{self.account_id}:function:"
+                f"{project.deployed_name(function.name)}"
+            )
+            payload, errored = dispatcher.invoke(project, function, body, arn)
+        else:
             # Like Lambda: an unknown function is ResourceNotFoundException (moto's Docker-less
             # backend would answer 200 and echo the payload, hiding a wrong ARN).
-            self.get_function(function_name, qualifier)
-            return original(self, function_name, qualifier, body, headers, response_headers)
-        project, function = target
-        arn = (
-            f"arn:aws:lambda:{self.region_name}:{self.account_id}:function:"
-            f"{project.deployed_name(function.name)}"
-        )
-        payload, errored = dispatcher.invoke(project, function, body, arn)
+            deployed = self.get_function(function_name, qualifier)
+            code = dispatcher.handler_for(deployed.handler)
+            if code is None:
+                return original(self, function_name, qualifier, body, headers, response_headers)
+            project, handler = code
+            environment = {**(deployed.environment_vars or {}), **project.extra_env}
+            payload, errored = run_handler(
+                handler, body, deployed.function_name, deployed.function_arn, environment
+            )
         if errored:
             response_headers["x-amz-function-error"] = "Unhandled"
         response_headers["x-amz-executed-version"] = "$LATEST"

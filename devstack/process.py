@@ -8,6 +8,7 @@ injection (MWAA's `api.`/`env.` prefixes cannot be put in front of 127.0.0.1).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -25,11 +26,21 @@ _READY_TIMEOUT = 60.0
 class Server:
     """A running devstack server; use as a context manager or call `.stop()`."""
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log_path: Path):
+    def __init__(
+        self, process: subprocess.Popen[bytes], port: int, log_path: Path, settings_path: Path
+    ):
         self.process = process
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
+        self.settings_path = settings_path
+
+    def set_stage_settings(self, settings: dict[str, str]) -> None:
+        """Settings the server's in-process Lambdas get on top of the stage's (e.g. the ARNs of
+        a landscape made after the server started)."""
+        temporary = self.settings_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(settings))
+        temporary.replace(self.settings_path)
 
     def client_environment(self) -> dict[str, str]:
         """Variables that point an AWS SDK or `chalice local` at this server."""
@@ -52,8 +63,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        with contextlib.suppress(OSError):
-            self.log_path.unlink()
+        for path in (self.log_path, self.settings_path):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     def __enter__(self) -> Server:
         return self
@@ -86,6 +98,7 @@ def server(
         filter(None, [str(PROJECT_ROOT), child_env.get("PYTHONPATH")])
     )
     log = tempfile.NamedTemporaryFile(prefix="devstack-", suffix=".log", delete=False)  # noqa: SIM115
+    settings_path = Path(log.name).with_suffix(".settings.json")
     command = [
         sys.executable,
         "-m",
@@ -96,12 +109,14 @@ def server(
         str(Path(project_dir).resolve()),
         "--stage",
         stage,
+        "--settings-file",
+        str(settings_path),
     ]
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         command, stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=PROJECT_ROOT
     )
     log.close()
-    handle = Server(process, port, Path(log.name))
+    handle = Server(process, port, Path(log.name), settings_path)
     deadline = time.monotonic() + _READY_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--project", default=str(PROJECT_ROOT))
     parser.add_argument("--stage", default="local")
+    parser.add_argument(
+        "--settings-file", help="JSON of stage settings the in-process Lambdas get (re-read)"
+    )
     args = parser.parse_args(argv)
 
     url = f"http://{args.host}:{args.port}"
@@ -42,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     plugins.install()
     for section, values in mock_config().items():
         default_user_config.setdefault(section, {}).update(values)  # type: ignore[misc]
-    dispatcher.add(ChaliceProject(args.project, args.stage, extra_env=own))
+    dispatcher.add(
+        ChaliceProject(args.project, args.stage, extra_env=own, settings_file=args.settings_file)
+    )
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

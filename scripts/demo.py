@@ -1,137 +1,385 @@
-"""`make demo`: the mwaa-gate story on the embedded AWS (devstack), one line per step.
+"""`make demo`: the whole mwaa-gate story on the embedded AWS, one line per step.
 
-Today it shows the foundation: devstack's server starts, a VPC is laid out, a private MWAA
-environment is created and polled until AVAILABLE, its web server endpoint IPs are resolved
-the way onboarding does (API, not DNS), a web login token is issued, the environment is deleted,
-and everything started is stopped, also on Ctrl-C or failure. Exit 0 only if every step did
-what it should.
+It starts devstack's server and `chalice local --stage local` against it, lays out a sample
+landscape (an ALB VPC with an HTTPS listener, MWAA VPCs), runs platform setup there, then,
+through the admin scripts: onboards an existing private environment (attach) and a new one
+(create), waits until both are READY, grants Admin to a user and Viewer to a group, shows
+`GET /access`, logs in as the ALB would (a token signed by a local ALB key service, sent to
+the authX Lambda) and prints the redirect, logs out, and offboards one environment. Everything
+it started is stopped on success, failure or Ctrl-C. Exit 0 only if every step did what it
+should.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
 
-import devstack
+import devstack  # noqa: E402
+from chalicelib import state_machines  # noqa: E402
+from chalicelib.platform import authx_package  # noqa: E402
+from chalicelib.platform import config as stage_config  # noqa: E402
+from chalicelib.platform.setup import authx_name, setup  # noqa: E402
+from devstack import alb, landscape  # noqa: E402
 
 REGION = "us-east-1"
-CREATE_SECONDS = "2"
+ADMIN_SCRIPTS = ROOT / "scripts" / "admin"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "devstack", "AWS_SECRET_ACCESS_KEY": "devstack"}
+CREATE_SECONDS = "3"
 
 
 class DemoFailure(Exception):
     pass
 
 
-def step(number: int, text: str) -> None:
-    print(f"[{number:02d}] {text}", flush=True)
+class Demo:
+    def __init__(self, stack: contextlib.ExitStack):
+        self.stack = stack
+        self.number = 0
+        self.server: devstack.Server | None = None
+        self.api_url = ""
 
+    # --- output ----------------------------------------------------------------------------
 
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise DemoFailure(message)
+    def step(self, text: str) -> None:
+        self.number += 1
+        print(f"[{self.number:02d}] {text}", flush=True)
 
+    @staticmethod
+    def detail(text: str) -> None:
+        print(f"     {text}", flush=True)
 
-def run(server: devstack.Server) -> None:
-    config = Config(inject_host_prefix=False, retries={"max_attempts": 2})
+    @staticmethod
+    def check(condition: bool, message: str) -> None:
+        if not condition:
+            raise DemoFailure(message)
 
-    def client(service: str) -> Any:
+    # --- the embedded AWS -------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        assert self.server is not None
         # The embedded AWS takes any credentials; never send a user's real ones to it.
         return boto3.client(
             service,
             region_name=REGION,
-            endpoint_url=server.url,
-            config=config,
-            aws_access_key_id="devstack",
-            aws_secret_access_key="devstack",  # noqa: S106 - not a secret
+            endpoint_url=self.server.url,
+            config=Config(inject_host_prefix=False, retries={"max_attempts": 2}),
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
 
-    ec2, mwaa = client("ec2"), client("mwaa")
-    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{i}.0/24", AvailabilityZone=f"{REGION}{z}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, z in ((1, "a"), (2, "b"))
-    ]
-    group = ec2.create_security_group(GroupName="mwaa", Description="MWAA", VpcId=vpc)["GroupId"]
-    step(2, f"network: {vpc}, private subnets {', '.join(subnets)}, security group {group}")
+    def start_devstack(self) -> None:
+        self.server = devstack.server(env={"DEVSTACK_MWAA_CREATE_SECONDS": CREATE_SECONDS})
+        self.stack.callback(self.server.stop)
+        self.step(f"embedded AWS (moto + devstack) running at {self.server.url}")
 
+    def start_chalice_local(self) -> None:
+        assert self.server is not None
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        environment = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+            **FAKE_CREDENTIALS,
+            **self.server.client_environment(),
+            "AWS_DEFAULT_REGION": REGION,
+        }
+        log = tempfile.NamedTemporaryFile(prefix="chalice-local-", suffix=".log", delete=False)  # noqa: SIM115
+        process = subprocess.Popen(  # noqa: S603 - the venv's own chalice
+            [
+                str(Path(sys.executable).parent / "chalice"),
+                "local",
+                "--stage",
+                "local",
+                "--port",
+                str(port),
+                "--no-autoreload",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the demo, which stops it in order
+        )
+        self.stack.callback(_stop, process, Path(log.name))
+        self.api_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise DemoFailure("chalice local exited:\n" + Path(log.name).read_text())
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if time.monotonic() > deadline:
+                raise DemoFailure("chalice local did not start within 60 s")
+            time.sleep(0.2)
+        self.step(f"admin API: chalice local --stage local at {self.api_url} (talks to devstack)")
+
+    # --- admin scripts ---------------------------------------------------------------------
+
+    def script(self, name: str, *args: str, expect: int = 0) -> Any:
+        environment = {
+            **os.environ,
+            "MWAA_GATE_URL": self.api_url,
+            "MWAA_GATE_AUTH": "none",
+            "PYTHONPATH": "",
+        }
+        result = subprocess.run(  # noqa: S603 - our own scripts
+            [str(ADMIN_SCRIPTS / name), *args],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=60,
+            check=False,
+        )
+        shown = " ".join(args)
+        if result.returncode != expect:
+            raise DemoFailure(
+                f"scripts/admin/{name} {shown} exited {result.returncode} (expected {expect}):\n"
+                f"{result.stdout}{result.stderr}"
+            )
+        if expect:
+            return result.stderr.strip()
+        return json.loads(result.stdout) if result.stdout.strip() else None
+
+    def wait_for(self, name: str, status: str, timeout: float = 120) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        seen = []
+        while True:
+            record = self.script("get-environment", name)
+            if not seen or seen[-1] != record["status"]:
+                seen.append(record["status"])
+            if record["status"] == status:
+                self.detail(f"{name}: {' → '.join(seen)}")
+                return record
+            if record["status"] == "FAILED" or time.monotonic() > deadline:
+                raise DemoFailure(f"{name} is {record['status']}: {record.get('error')}")
+            time.sleep(0.5)
+
+    # --- the ALB side ------------------------------------------------------------------------
+
+    def alb_request(self, path: str, token: str | None, **query: str) -> dict[str, Any]:
+        headers = {"host": "login.airflow.example.com"}
+        if token:
+            headers["x-amzn-oidc-data"] = token
+            headers["cookie"] = "AWSELBAuthSessionCookie-0=part0; AWSELBAuthSessionCookie-1=part1"
+        event = alb.alb_event(path=path, query=query or None, headers=headers)
+        response = self.client("lambda").invoke(
+            FunctionName=self.authx_function, Payload=json.dumps(event).encode()
+        )
+        payload = json.loads(response["Payload"].read())
+        self.check("FunctionError" not in response, f"authX failed: {payload}")
+        return payload
+
+
+def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    with contextlib.suppress(OSError):
+        log.unlink()
+
+
+def header(response: dict[str, Any], name: str) -> list[str]:
+    headers = response.get("multiValueHeaders") or {}
+    return next((v for k, v in headers.items() if k.lower() == name), [])
+
+
+def redact(location: str) -> str:
+    """A login URL with its web token (after '#') replaced by its length."""
+    base, _, token = location.partition("#")
+    return f"{base}#<web token, {len(token)} characters, not shown>" if token else base
+
+
+def story(demo: Demo) -> None:
+    demo.start_devstack()
+    client = demo.client
+
+    alb_landscape = landscape.build(client)
+    settings = landscape.stage_settings(alb_landscape)
+    attach_net = landscape.environment_network(client, "10.1")
+    create_net = landscape.environment_network(client, "10.2")
+    demo.step(
+        "landscape: ALB VPC 10.0.0.0/16 with an HTTPS listener; MWAA VPCs 10.1.0.0/16 and "
+        "10.2.0.0/16 (two private subnets each)"
+    )
+    mwaa = client("mwaa")
     mwaa.create_environment(
-        Name="demo-analytics",
+        Name="analytics",
         ExecutionRoleArn="arn:aws:iam::123456789012:role/mwaa-execution",
-        SourceBucketArn="arn:aws:s3:::demo-dags",
+        SourceBucketArn="arn:aws:s3:::analytics-dags",
         DagS3Path="dags",
-        NetworkConfiguration={"SubnetIds": subnets, "SecurityGroupIds": [group]},
+        NetworkConfiguration={
+            "SubnetIds": attach_net["subnet_ids"],
+            "SecurityGroupIds": [attach_net["security_group_id"]],
+        },
         WebserverAccessMode="PRIVATE_ONLY",
     )
-    status = mwaa.get_environment(Name="demo-analytics")["Environment"]["Status"]
-    step(3, f"MWAA CreateEnvironment demo-analytics → {status}")
-    check(status == "CREATING", f"expected CREATING, got {status}")
-
-    deadline = time.monotonic() + 30
-    polls = 0
-    while status != "AVAILABLE":
-        check(time.monotonic() < deadline, f"environment stuck in {status}")
+    while mwaa.get_environment(Name="analytics")["Environment"]["Status"] != "AVAILABLE":
         time.sleep(0.5)
-        polls += 1
-        status = mwaa.get_environment(Name="demo-analytics")["Environment"]["Status"]
-    environment = mwaa.get_environment(Name="demo-analytics")["Environment"]
-    step(4, f"AVAILABLE after {polls} polls; web server {environment['WebserverUrl']}")
+    demo.step("an existing private MWAA environment 'analytics' is AVAILABLE")
 
-    service = environment["WebserverVpcEndpointService"]
-    endpoint = ec2.describe_vpc_endpoints(
-        Filters=[
-            {"Name": "service-name", "Values": [service]},
-            {"Name": "vpc-id", "Values": [vpc]},
-        ]
-    )["VpcEndpoints"][0]
-    interfaces = ec2.describe_network_interfaces(
-        NetworkInterfaceIds=endpoint["NetworkInterfaceIds"]
-    )["NetworkInterfaces"]
-    ips = sorted(eni["PrivateIpAddress"] for eni in interfaces)
-    step(5, f"web server endpoint {endpoint['VpcEndpointId']}: IPs {', '.join(ips)}")
-    check(len(ips) == 2 and all(ip.startswith("10.50.") for ip in ips), f"unexpected IPs {ips}")
-
-    token = mwaa.create_web_login_token(Name="demo-analytics")
-    step(
-        6,
-        f"web login token issued for {token['WebServerHostname']} "
-        f"({len(token['WebToken'])} characters, not shown)",
+    keys = alb.KeyServer()
+    demo.stack.callback(keys.stop)
+    signing_key = alb.SigningKey()
+    keys.publish(signing_key)
+    cfg = stage_config.load(ROOT, "local", need_deployed=False)
+    functions = set().union(*(state_machines.placeholders(n) for n in state_machines.NAMES))
+    cfg = replace(
+        cfg,
+        variables={**cfg.variables, **settings, "ALB_PUBLIC_KEY_URL": keys.url},
+        function_arns=state_machines.local_function_arns(functions),
     )
-    check(token["WebServerHostname"] == environment["WebserverUrl"], "token for the wrong host")
+    assert demo.server is not None
+    demo.server.set_stage_settings(settings)  # the step Lambdas' view of the landscape
+    with tempfile.TemporaryDirectory() as no_dependencies:  # devstack runs authX from source
+        package = authx_package.build(dependencies=Path(no_dependencies))
+    report = setup(cfg, client, package, echo=None, propagation_delay=0)
+    demo.authx_function = authx_name(cfg)
+    demo.step(f"platform setup: {report.summary()}")
+    again = setup(cfg, client, package, echo=None, propagation_delay=0)
+    demo.detail(f"run again: {again.summary()}")
 
-    mwaa.delete_environment(Name="demo-analytics")
+    demo.start_chalice_local()
+
+    record = demo.script("onboard-environment", "analytics", "--attach")
+    demo.step(f"onboard-environment analytics --attach → {record['status']}")
+    parameters = {
+        "ExecutionRoleArn": "arn:aws:iam::123456789012:role/mwaa-execution",
+        "SourceBucketArn": "arn:aws:s3:::reporting-dags",
+        "DagS3Path": "dags",
+        "NetworkConfiguration": {
+            "SubnetIds": create_net["subnet_ids"],
+            "SecurityGroupIds": [create_net["security_group_id"]],
+        },
+        "WebserverAccessMode": "PRIVATE_ONLY",
+        "EnvironmentClass": "mw1.small",
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(parameters, handle)
+    demo.stack.callback(os.unlink, handle.name)
+    record = demo.script("onboard-environment", "reporting", "--create", handle.name)
+    demo.step(
+        f"onboard-environment reporting --create (MWAA takes {CREATE_SECONDS} s) → {record['status']}"
+    )
+
+    analytics = demo.wait_for("analytics", "READY")
+    reporting = demo.wait_for("reporting", "READY")
+    demo.step(f"both READY: {analytics['login_url']} and {reporting['login_url']}")
+    rules = client("elbv2").describe_rules(ListenerArn=alb_landscape["listener_arn"])["Rules"]
+    demo.detail(
+        "listener rules: "
+        + ", ".join(sorted((r["Priority"] for r in rules if not r["IsDefault"]), key=int))
+        + " (platform: 1-3 logout/close, 10000 login → authX; per environment: 1000+n, 20000+n)"
+    )
+
+    grant = demo.script(
+        "grant", "--user", "alice@example.com", "--environment", "analytics", "--role", "Admin"
+    )
+    demo.step(f"grant Admin on analytics to alice@example.com (grant {grant['id']})")
+    grant = demo.script("grant", "--group", "data-team", "--environment", "*", "--role", "Viewer")
+    demo.step(f"grant Viewer on every environment to group data-team (grant {grant['id']})")
+
+    access = demo.script("access", "bob@example.com", "--groups", "data-team")
+    demo.step(
+        "access bob@example.com --groups data-team → "
+        + ", ".join(f"{e['environment']}: {e['rbac_role']}" for e in access["environments"])
+    )
+    access = demo.script("access", "alice@example.com", "--groups", "data-team")
+    roles = {e["environment"]: e["rbac_role"] for e in access["environments"]}
+    demo.step(f"access alice@example.com --groups data-team → {roles}")
+    demo.check(roles == {"analytics": "Admin", "reporting": "Viewer"}, f"unexpected {roles}")
+
+    signer = alb_landscape["load_balancer_arn"]
+    alice = alb.mint(
+        signing_key, {"email": "alice@example.com", "groups": ["data-team"]}, signer=signer
+    )
+    response = demo.alb_request(alb.LOGIN_PATH, alice, mwaa_env="analytics")
+    location = (header(response, "location") or [""])[0]
+    demo.step(f"alice logs in to analytics → {response['statusCode']} {redact(location)}")
+    demo.check(
+        response["statusCode"] == 302
+        and location.startswith(
+            f"https://{analytics['login_host']}/aws_mwaa/aws-console-sso?login=true#"
+        ),
+        f"unexpected login answer {response['statusCode']}",
+    )
+    bob = alb.mint(
+        signing_key, {"email": "bob@example.com", "groups": ["data-team"]}, signer=signer
+    )
+    response = demo.alb_request(alb.LOGIN_PATH, bob, mwaa_env="reporting", rbac_role="Admin")
+    demo.step(f"bob (Viewer) asks for Admin on reporting → {response['statusCode']} refused")
+    demo.check(response["statusCode"] == 403, "bob should have been refused")
+    forged = alb.mint(alb.SigningKey(), {"email": "mallory@example.com"}, signer=signer)
+    response = demo.alb_request(alb.LOGIN_PATH, forged, mwaa_env="analytics")
+    demo.step(f"a token signed with another key → {response['statusCode']}")
+    demo.check(response["statusCode"] == 401, "a forged token must be refused")
+
+    response = demo.alb_request("/logout", alice)
+    expired = sorted(c.split("=", 1)[0] for c in header(response, "set-cookie"))
+    demo.step(
+        f"alice logs out → {response['statusCode']} to "
+        f"{(header(response, 'location') or [''])[0]}; expired {', '.join(expired)}"
+    )
+    demo.check(response["statusCode"] == 302 and len(expired) >= 4, "logout did not expire cookies")
+
+    record = demo.script("offboard-environment", "reporting", "--delete-environment")
+    demo.step(f"offboard-environment reporting --delete-environment → {record['status']}")
+    demo.wait_for("reporting", "OFFBOARDED")
     left = mwaa.list_environments()["Environments"]
-    step(7, f"MWAA DeleteEnvironment → environments left: {left or 'none'}")
-    check(left == [], f"environments left behind: {left}")
+    rules = client("elbv2").describe_rules(ListenerArn=alb_landscape["listener_arn"])["Rules"]
+    per_environment = [
+        r for r in rules if not r["IsDefault"] and int(r["Priority"]) not in (1, 2, 3, 10000)
+    ]
+    demo.step(
+        f"reporting is gone: MWAA environments left {left}; environment rules left {len(per_environment)}"
+    )
+    demo.check(
+        left == ["analytics"] and len(per_environment) == 2, "offboarding left things behind"
+    )
+    error = demo.script("get-environment", "nope", expect=1)
+    demo.detail(f"get-environment nope → exit 1: {error.splitlines()[-1] if error else ''}")
 
 
 def main() -> int:
-    step(1, "starting the embedded AWS (moto + devstack MWAA) …")
-    try:
-        server = devstack.server(env={"DEVSTACK_MWAA_CREATE_SECONDS": CREATE_SECONDS})
-    except RuntimeError as error:
-        print(f"FAILED: {error}", file=sys.stderr)
-        return 1
-    print(f"     devstack at {server.url}", flush=True)
-    try:
-        run(server)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as error:
-        print(f"FAILED: {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
-    finally:
-        server.stop()
-        print("[--] embedded AWS stopped", flush=True)
+    with contextlib.ExitStack() as stack:
+        demo = Demo(stack)
+        try:
+            story(demo)
+        except KeyboardInterrupt:
+            print("interrupted: stopping everything", file=sys.stderr, flush=True)
+            return 130
+        except DemoFailure as failure:
+            print(f"FAILED: {failure}", file=sys.stderr, flush=True)
+            return 1
+        except Exception as error:
+            print(f"FAILED: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+            return 1
+        finally:
+            print(
+                "[--] stopping chalice local, the ALB key service and the embedded AWS", flush=True
+            )
     print("demo finished: every step did what it should")
     return 0
 

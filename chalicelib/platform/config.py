@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chalicelib.oidc import DEFAULT_SESSION_TIMEOUT
 from chalicelib.workflow.tags import DEPLOYMENT
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -42,8 +43,6 @@ REQUIRED = (
     "OIDC_CLIENT_ID",
     "OIDC_CLIENT_SECRET_ARN",
 )
-DEFAULT_SCOPE = "openid email profile"
-DEFAULT_SESSION_TIMEOUT = 28800
 
 
 class ConfigError(Exception):

@@ -13,13 +13,13 @@ unchanged when everything else matches (`--rotate-client-secret` rewrites it).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.workflow.routing import LOGIN_PATH, SESSION_COOKIE
+from chalicelib import oidc
+from chalicelib.workflow.routing import LOGIN_PATH
 
-from .config import DEFAULT_SCOPE, DEFAULT_SESSION_TIMEOUT, StageConfig
+from .config import StageConfig
 from .report import CREATE, DELETE, UNCHANGED, UPDATE, Report
 
 KIND = "listener-rule"
@@ -41,31 +41,9 @@ RULES = (
 )
 
 
-def client_secret(secretsmanager: Any, secret_arn: str) -> str:
-    """The secret's value, or its `client_secret` member when it is JSON. Never logged."""
-    value = secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"]
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return value
-    if isinstance(parsed, dict) and isinstance(parsed.get("client_secret"), str):
-        return parsed["client_secret"]
-    return value
-
-
 def oidc_config(cfg: StageConfig) -> dict[str, Any]:
     """authenticate-oidc settings without the client secret."""
-    return {
-        "Issuer": cfg.get("OIDC_ISSUER"),
-        "AuthorizationEndpoint": cfg.get("OIDC_AUTHORIZATION_ENDPOINT"),
-        "TokenEndpoint": cfg.get("OIDC_TOKEN_ENDPOINT"),
-        "UserInfoEndpoint": cfg.get("OIDC_USER_INFO_ENDPOINT"),
-        "ClientId": cfg.get("OIDC_CLIENT_ID"),
-        "SessionCookieName": SESSION_COOKIE,
-        "Scope": cfg.get("OIDC_SCOPE", DEFAULT_SCOPE),
-        "SessionTimeout": int(cfg.get("OIDC_SESSION_TIMEOUT", str(DEFAULT_SESSION_TIMEOUT))),
-        "OnUnauthenticatedRequest": "authenticate",
-    }
+    return oidc.authenticate_config(cfg.variables)
 
 
 def conditions(rule: Rule) -> list[dict[str, Any]]:
@@ -169,20 +147,20 @@ def ensure(
     rotate_client_secret: bool = False,
 ) -> None:
     existing = ours(elbv2, cfg)
-    oidc = oidc_config(cfg)
+    config = oidc_config(cfg)
     secret: str | None = None
 
     def the_secret() -> str:
         nonlocal secret
         if secret is None:
-            secret = client_secret(secretsmanager, cfg.get("OIDC_CLIENT_SECRET_ARN"))
+            secret = oidc.client_secret(secretsmanager, cfg.get("OIDC_CLIENT_SECRET_ARN"))
         return secret
 
     tags = [{"Key": k, "Value": v} for k, v in cfg.tag.items()]
     for rule in RULES:
         label = f"{rule.key} (priority {rule.priority}: {' '.join(rule.paths)})"
         found = existing.pop(rule.key, None)
-        compare = actions(rule, group_arn, oidc, None)
+        compare = actions(rule, group_arn, config, None)
         if found is None:
             holder = _priority_holders(elbv2, cfg.listener_arn).get(rule.priority)
             if holder:
@@ -194,7 +172,9 @@ def ensure(
                 ListenerArn=cfg.listener_arn,
                 Priority=rule.priority,
                 Conditions=conditions(rule),
-                Actions=actions(rule, group_arn, oidc, the_secret() if rule.authenticate else None),
+                Actions=actions(
+                    rule, group_arn, config, the_secret() if rule.authenticate else None
+                ),
                 Tags=[*tags, {"Key": RULE_TAG, "Value": rule.key}],
             )
             report.add(CREATE, KIND, label)
@@ -205,7 +185,9 @@ def ensure(
             elbv2.modify_rule(
                 RuleArn=found["RuleArn"],
                 Conditions=conditions(rule),
-                Actions=actions(rule, group_arn, oidc, the_secret() if rule.authenticate else None),
+                Actions=actions(
+                    rule, group_arn, config, the_secret() if rule.authenticate else None
+                ),
             )
             changed.append(
                 "client secret" if rotate and _same(found, rule, compare) else "conditions, actions"

@@ -16,21 +16,21 @@ slots, one per private environment, which is also how the ALB's 100 target group
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib import oidc
 from chalicelib.api import aws_clients, ddb, environments_repo
 
-from . import alb, settings, tags
+from . import alb, tags
 from .errors import AwsCallFailed, CapacityExhausted, HostnameInUse, aws_call, error_code
 
 SLOT_PREFIX = "slot#"
 LOGIN_PATH = "/aws_mwaa/aws-console-sso"
 LOGIN_RULE_BASE = 1000
 HOST_RULE_BASE = 20000
-SESSION_COOKIE = "AWSELBAuthSessionCookie"
 RULES_PER_ENVIRONMENT = 2
 
 
@@ -151,37 +151,14 @@ def release_slot(table: str, name: str, slot: int | None = None) -> None:
 # --- listener rules ----------------------------------------------------------------------------
 
 
-def client_secret(secret_arn: str) -> str:
-    """The OIDC client secret (plain, or `client_secret` of a JSON secret). Never logged."""
+def _actions(group_arn: str, variables: Mapping[str, str]) -> list[dict[str, Any]]:
+    config = oidc.authenticate_config(variables)
     with aws_call("secretsmanager:GetSecretValue"):
-        value = aws_clients.secretsmanager().get_secret_value(SecretId=secret_arn)["SecretString"]
-    try:
-        document = json.loads(value)
-    except ValueError:
-        return value
-    if isinstance(document, dict) and isinstance(document.get("client_secret"), str):
-        return document["client_secret"]
-    return value
-
-
-def _actions(group_arn: str, oidc: settings.Oidc) -> list[dict[str, Any]]:
+        config["ClientSecret"] = oidc.client_secret(
+            aws_clients.secretsmanager(), variables["OIDC_CLIENT_SECRET_ARN"]
+        )
     return [
-        {
-            "Type": "authenticate-oidc",
-            "Order": 1,
-            "AuthenticateOidcConfig": {
-                "Issuer": oidc.issuer,
-                "AuthorizationEndpoint": oidc.authorization_endpoint,
-                "TokenEndpoint": oidc.token_endpoint,
-                "UserInfoEndpoint": oidc.user_info_endpoint,
-                "ClientId": oidc.client_id,
-                "ClientSecret": client_secret(oidc.client_secret_arn),
-                "SessionCookieName": SESSION_COOKIE,
-                "Scope": oidc.scope,
-                "SessionTimeout": oidc.session_timeout,
-                "OnUnauthenticatedRequest": "authenticate",
-            },
-        },
+        {"Type": "authenticate-oidc", "Order": 1, "AuthenticateOidcConfig": config},
         {"Type": "forward", "Order": 2, "TargetGroupArn": group_arn},
     ]
 
@@ -217,7 +194,12 @@ def tagged_rules(listener_arn: str, environment: str) -> list[dict[str, Any]]:
 
 
 def ensure_rules(
-    listener_arn: str, environment: str, host: str, group_arn: str, slot: int, oidc: settings.Oidc
+    listener_arn: str,
+    environment: str,
+    host: str,
+    group_arn: str,
+    slot: int,
+    variables: Mapping[str, str],
 ) -> list[str]:
     """The environment's two rules at its slot's priorities; rules of an older slot removed."""
     existing = {int(rule["Priority"]): rule for rule in tagged_rules(listener_arn, environment)}
@@ -228,7 +210,7 @@ def ensure_rules(
         if priority in existing:
             arns.append(existing[priority]["RuleArn"])
             continue
-        actions = actions or _actions(group_arn, oidc)
+        actions = actions or _actions(group_arn, variables)
         try:
             made = aws_clients.elbv2().create_rule(
                 ListenerArn=listener_arn,

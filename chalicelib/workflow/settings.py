@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from chalicelib import oidc
+
 from .errors import ConfigurationError
 
 TAG_PREFIX = "mwaa-gate:"
@@ -29,18 +31,6 @@ def environments_table() -> str:
 def deployment() -> str:
     """Tag value naming this deployment, so that two stages in one account never mix."""
     return os.environ.get("DEPLOYMENT_NAME", "").strip() or "mwaa-gate"
-
-
-@dataclass(frozen=True)
-class Oidc:
-    issuer: str
-    authorization_endpoint: str
-    token_endpoint: str
-    user_info_endpoint: str
-    client_id: str
-    client_secret_arn: str
-    scope: str
-    session_timeout: int
 
 
 @dataclass(frozen=True)
@@ -67,15 +57,9 @@ def alb() -> Alb:
     )
 
 
-def oidc() -> Oidc:
-    timeout = os.environ.get("OIDC_SESSION_TIMEOUT", "").strip() or "28800"
-    return Oidc(
-        issuer=_required("OIDC_ISSUER"),
-        authorization_endpoint=_required("OIDC_AUTHORIZATION_ENDPOINT"),
-        token_endpoint=_required("OIDC_TOKEN_ENDPOINT"),
-        user_info_endpoint=_required("OIDC_USER_INFO_ENDPOINT"),
-        client_id=_required("OIDC_CLIENT_ID"),
-        client_secret_arn=_required("OIDC_CLIENT_SECRET_ARN"),
-        scope=os.environ.get("OIDC_SCOPE", "").strip() or "openid email profile",
-        session_timeout=int(timeout),
-    )
+def oidc_variables() -> dict[str, str]:
+    """The stage's OIDC settings (for authenticate-oidc), all required ones present."""
+    absent = oidc.missing(os.environ)
+    if absent:
+        raise ConfigurationError(f"the stage settings {', '.join(absent)} are not set")
+    return {name: value for name, value in os.environ.items() if name.startswith("OIDC_")}

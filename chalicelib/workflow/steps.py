@@ -221,7 +221,7 @@ def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
         created["host"],
         created["target_group_arn"],
         int(created["slot"]),
-        settings.oidc(),
+        settings.oidc_variables(),
     )
     current = record.remember(current, rule_arns=rule_arns)
     record.save(current, rule_arns=rule_arns)

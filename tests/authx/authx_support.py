@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import boto3
 from botocore.awsrequest import AWSResponse
 from moto.sts.models import sts_backends
 
 from authx.handler import lambda_handler
+from devstack.alb import alb_event
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -112,39 +112,6 @@ def create_mwaa_environment(name: str) -> str:
             return environment["WebserverUrl"]
         assert time.monotonic() < deadline, f"MWAA environment stuck in {environment['Status']}"
         time.sleep(0.05)
-
-
-def alb_event(
-    path: str = LOGIN_PATH,
-    query: dict[str, str | list[str]] | None = None,
-    headers: dict[str, str | list[str]] | None = None,
-    method: str = "GET",
-) -> dict[str, Any]:
-    """An ALB Lambda-target event (multi-value headers on), query URL-encoded as sent."""
-    target_group = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/authx/6d0ecf8"
-    all_headers: dict[str, str | list[str]] = {
-        "host": "gate.example.com",
-        "user-agent": "pytest",
-        "x-amzn-trace-id": "Root=1-67891233-abcdef012345678912345678",
-        **(headers or {}),
-    }
-    return {
-        "requestContext": {"elb": {"targetGroupArn": target_group}},
-        "httpMethod": method,
-        "path": path,
-        "multiValueQueryStringParameters": {
-            quote(name, safe=""): [
-                quote(v, safe="") for v in (value if isinstance(value, list) else [value])
-            ]
-            for name, value in (query or {}).items()
-        },
-        "multiValueHeaders": {
-            name.lower(): value if isinstance(value, list) else [value]
-            for name, value in all_headers.items()
-        },
-        "body": "",
-        "isBase64Encoded": False,
-    }
 
 
 def login(

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from alb_doubles import ALB_ARN, KeyServer, SigningKey
 from authx_support import (
     ENV,
     ENVIRONMENTS_TABLE,
@@ -23,6 +22,7 @@ from authx_support import (
 import devstack
 from authx import aws, environments, keys
 from chalicelib.schema import create_tables
+from devstack.alb import ALB_ARN, KeyServer, SigningKey
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,11 @@ import logging
 from collections.abc import Callable, Iterator
 
 import pytest
-from alb_doubles import SigningKey, mint
 from authx_support import ACCOUNT, ENV, LOGIN_PATH, World, header, login, web_token
 from moto.sts.models import sts_backends
 
 from authx import audit
+from devstack.alb import SigningKey, mint
 
 Lines = Callable[[], list[dict]]
 

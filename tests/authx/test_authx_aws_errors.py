@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from alb_doubles import SigningKey, mint
 from authx_support import ENV, AwsCalls, World, header, login, mwaa_answers
 
 from authx import aws
+from devstack.alb import SigningKey, mint
 
 
 def page(response: dict, status: int, *texts: str) -> None:

@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-from alb_doubles import SigningKey, mint
 from authx_support import (
     ACCOUNT,
     ENV,
@@ -21,6 +20,7 @@ from authx_support import (
 from moto.sts.models import sts_backends
 
 from authx.handler import lambda_handler
+from devstack.alb import SigningKey, mint
 
 
 def assumed(aws_calls: AwsCalls) -> list[dict]:

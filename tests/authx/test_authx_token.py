@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from alb_doubles import OTHER_ALB_ARN, KeyServer, SigningKey, b64url, mint
 from authx_support import ENV, AwsCalls, World, header, login, web_token
+
+from devstack.alb import OTHER_ALB_ARN, KeyServer, SigningKey, b64url, mint
 
 
 def unauthorised(response: dict, aws_calls: AwsCalls, reason: str) -> None:

@@ -1,4 +1,4 @@
-"""Test doubles of the ALB side: its public-key service and its signed user-claims tokens.
+"""The ALB side of a login, emulated: its public-key service and its signed user-claims tokens.
 
 Tokens are minted exactly as the ALB does: ES256 over `header.payload`, every segment base64url
 *with* padding, `kid`/`signer`/`exp` in the header. The key service is a real HTTP server on
@@ -27,6 +27,7 @@ ALB_ARN = (
 OTHER_ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/other/1111"
 ISSUER = "https://idp.example.com"
 CLIENT_ID = "mwaa-gate-client"
+LOGIN_PATH = "/aws_mwaa/aws-console-sso"
 
 
 def b64url(data: bytes) -> str:
@@ -132,3 +133,36 @@ class KeyServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+def alb_event(
+    path: str = LOGIN_PATH,
+    query: dict[str, str | list[str]] | None = None,
+    headers: dict[str, str | list[str]] | None = None,
+    method: str = "GET",
+) -> dict[str, Any]:
+    """An ALB Lambda-target event (multi-value headers on), query URL-encoded as sent."""
+    target_group = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/authx/6d0ecf8"
+    all_headers: dict[str, str | list[str]] = {
+        "host": "gate.example.com",
+        "user-agent": "devstack",
+        "x-amzn-trace-id": "Root=1-67891233-abcdef012345678912345678",
+        **(headers or {}),
+    }
+    return {
+        "requestContext": {"elb": {"targetGroupArn": target_group}},
+        "httpMethod": method,
+        "path": path,
+        "multiValueQueryStringParameters": {
+            quote(name, safe=""): [
+                quote(v, safe="") for v in (value if isinstance(value, list) else [value])
+            ]
+            for name, value in (query or {}).items()
+        },
+        "multiValueHeaders": {
+            name.lower(): value if isinstance(value, list) else [value]
+            for name, value in all_headers.items()
+        },
+        "body": "",
+        "isBase64Encoded": False,
+    }
