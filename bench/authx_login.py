@@ -55,7 +55,6 @@ def main(logins: int) -> None:
     import io
 
     import boto3
-    from alb_doubles import ALB_ARN, KeyServer, SigningKey, mint
     from authx_support import (
         ENV,
         ENVIRONMENTS_TABLE,
@@ -72,6 +71,7 @@ def main(logins: int) -> None:
     import devstack
     from authx import aws, keys
     from chalicelib.schema import create_tables
+    from devstack.alb import ALB_ARN, KeyServer, SigningKey, mint
 
     server = KeyServer()
     key = SigningKey()

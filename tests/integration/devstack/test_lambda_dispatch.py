@@ -136,3 +136,38 @@ def test_vpc_peering_filters_select_what_they_name(stack: Stack) -> None:
         {"Name": "accepter-vpc-info.vpc-id", "Values": [vpcs[2]]},
     ) == [other]
     assert ids({"Name": "vpc-peering-connection-id", "Values": [other]}) == [other]
+
+
+def test_a_deployed_function_whose_handler_is_project_code_runs_with_its_configuration(
+    stack: Stack,
+) -> None:
+    lam = stack.client("lambda")
+    role = stack.client("iam").create_role(
+        RoleName="sample", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
+    )["Role"]["Arn"]
+    lam.create_function(
+        FunctionName="sample-echo",
+        Runtime="python3.11",
+        Role=role,
+        Handler="sample_handlers.echo.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        Environment={"Variables": {"COLOUR": "teal"}},
+    )
+
+    response = lam.invoke(FunctionName="sample-echo", Payload=json.dumps({"say": "hi"}))
+
+    assert json.loads(response["Payload"].read()) == {"said": "hi", "colour": "teal"}
+
+
+@pytest.mark.parametrize("stack", ["server"], indirect=True)
+def test_server_lambdas_get_stage_settings_given_at_runtime(stack: Stack, servers: dict) -> None:
+    stack.client("mwaa").create_environment(**create_params("env", stack.network()))
+    servers["0"].set_stage_settings({"RUNTIME_SETTING": "from-the-landscape"})
+    try:
+        response = stack.client("lambda").invoke(
+            FunctionName="sample-local-describe", Payload=json.dumps({"name": "env"})
+        )
+    finally:
+        servers["0"].set_stage_settings({})
+
+    assert json.loads(response["Payload"].read())["runtime"] == "from-the-landscape"

@@ -56,6 +56,7 @@ def test_create_poll_until_available_then_invoke_a_chalice_function(slow_stack: 
         "status": "AVAILABLE",
         "greeting": "bonjour",  # the function's own stage setting wins over the app's
         "stage_only": "local-value",
+        "runtime": None,
         "function_name": "sample-local-describe",
     }
     environment = slow_stack.client("mwaa").get_environment(Name="from-asl")["Environment"]

@@ -17,6 +17,7 @@ def describe(event, context):
         "status": environment["Status"],
         "greeting": os.environ["GREETING"],
         "stage_only": os.environ.get("STAGE_ONLY"),
+        "runtime": os.environ.get("RUNTIME_SETTING"),
         "function_name": context.function_name,
     }
 
