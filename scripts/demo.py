@@ -281,7 +281,8 @@ def story(demo: Demo) -> None:
     demo.stack.callback(os.unlink, handle.name)
     record = demo.script("onboard-environment", "reporting", "--create", handle.name)
     demo.step(
-        f"onboard-environment reporting --create (MWAA takes {CREATE_SECONDS} s) → {record['status']}"
+        f"onboard-environment reporting --create (MWAA takes {CREATE_SECONDS} s) "
+        f"→ {record['status']}"
     )
 
     analytics = demo.wait_for("analytics", "READY")
@@ -353,7 +354,8 @@ def story(demo: Demo) -> None:
         r for r in rules if not r["IsDefault"] and int(r["Priority"]) not in (1, 2, 3, 10000)
     ]
     demo.step(
-        f"reporting is gone: MWAA environments left {left}; environment rules left {len(per_environment)}"
+        f"reporting is gone: MWAA environments left {left}; "
+        f"environment rules left {len(per_environment)}"
     )
     demo.check(
         left == ["analytics"] and len(per_environment) == 2, "offboarding left things behind"
