@@ -292,7 +292,7 @@ def story(demo: Demo) -> None:
     demo.detail(
         "listener rules: "
         + ", ".join(sorted((r["Priority"] for r in rules if not r["IsDefault"]), key=int))
-        + " (platform: 1-3 logout/close, 10000 login → authX; per environment: 1000+n, 20000+n)"
+        + " (platform: 1-2 logout, 10000 login → authX; per environment: 1000+n, 20000+n)"
     )
 
     grant = demo.script(
