@@ -21,6 +21,7 @@ from moto.sts.models import sts_backends
 
 from authx.handler import lambda_handler
 from devstack.alb import SigningKey, mint
+from devstack.mwaa import mwaa_backends
 
 
 def assumed(aws_calls: AwsCalls) -> list[dict]:
@@ -302,12 +303,19 @@ def test_sts_sees_source_identity_session_name_and_narrowing_policy(
             }
         ],
     }
-    # ...but moto drops SourceIdentity, so it is read from the request authX sent to STS.
+    # ...and devstack keeps the SourceIdentity STS accepted (moto alone drops it).
+    assert recorded.source_identity == "alice@example.com"
     (sent,) = assumed(aws_calls)
-    assert sent["SourceIdentity"] == "alice@example.com"
     assert sent["DurationSeconds"] == 900
-    # MWAA was called with the assumed role's credentials, not authX's own.
+    # MWAA was called with the assumed role's credentials, not authX's own: MWAA saw the
+    # assumed-role session, and mapped it to the Airflow role the session policy allows.
     assert recorded.access_key_id != "testing"
+    (web_login,) = mwaa_backends[ACCOUNT]["us-east-1"].web_logins
+    assert (
+        web_login["iam_identity"]
+        == f"assumed-role/{RBAC_ROLE_ARNS['Op'].split('/')[-1]}/alice@example.com"
+    )
+    assert web_login["role"] == "Op"
 
 
 def test_user_id_unsafe_for_iam_is_made_safe_and_distinct(
@@ -324,6 +332,7 @@ def test_user_id_unsafe_for_iam_is_made_safe_and_distinct(
     assert sent["SourceIdentity"].startswith("o-brien+ops@example.com-")
     (recorded,) = sts_backends[ACCOUNT]["aws"].assumed_roles
     assert recorded.session_name == sent["RoleSessionName"]
+    assert recorded.source_identity == sent["SourceIdentity"]
 
 
 def test_user_claim_is_configurable(

@@ -150,11 +150,19 @@ class World:
 
     # --- faults --------------------------------------------------------------------------
 
-    def fail(self, service: str, operation: str, code: str, times: int | None = None) -> None:
+    def fail(
+        self,
+        service: str,
+        operation: str,
+        code: str,
+        times: int | None = None,
+        after: int = 0,
+    ) -> None:
         """Make the app's `service` client answer `operation` with `code` (every call, or
         the first `times`)."""
         client = getattr(aws_clients, service)()
         remaining = [times]
+        passed = [after]  # calls to let through first
         lock = threading.Lock()
         status = 400 if "Throttl" in code else 403
 
@@ -162,6 +170,9 @@ class World:
             if model.name != operation:
                 return None
             with lock:
+                if passed[0] > 0:
+                    passed[0] -= 1
+                    return None
                 if remaining[0] is not None:
                     if remaining[0] <= 0:
                         return None

@@ -64,6 +64,74 @@ def test_a_refused_call_fails_the_onboarding_and_leaves_nothing(
     assert slots(world) == []
 
 
+# GetEnvironment is called by several steps; these let the earlier calls through so the refusal
+# lands in the step named (the test checks the step, so a change in call order shows up here).
+LATER_CALLS = [
+    ("create", 2, "Poll environment"),  # validate, create; then the first poll
+    ("attach", 3, "Finish"),  # validate, connect network, register targets; then finish
+]
+
+
+@pytest.mark.parametrize(("mode", "after", "state"), LATER_CALLS)
+def test_a_refusal_in_the_poll_or_finish_step_is_compensated_too(
+    world: World, mode: str, after: int, state: str
+) -> None:
+    net = world.network("10.4")
+    body = {"create": create_parameters(net)} if mode == "create" else {}
+    if mode == "attach":
+        world.existing_environment("Late", net)
+    world.fail("mwaa", "GetEnvironment", "AccessDenied", times=1, after=after)
+
+    world.onboard("Late", mode=mode, **body)
+    record = world.wait("Late")
+
+    assert record["status"] == "FAILED"
+    assert "GetEnvironment failed: AccessDenied" in record["error"]["cause"]
+    failed = [
+        event["taskFailedEventDetails"]
+        for event in world.history(record)
+        if event["type"] == "TaskFailed"
+    ]
+    entered = [
+        event["stateEnteredEventDetails"]["name"]
+        for event in world.history(record)
+        if event["type"] == "TaskStateEntered"
+    ]
+    assert failed and entered[-2] == state  # the step named failed, then Rollback ran
+    assert entered[-1] == "Rollback"
+    world.clear_faults()
+    leftovers = world.tagged("Late")
+    assert leftovers["peerings"] == leftovers["security_group_rules"] == leftovers["elb"] == []
+    if mode == "create":
+        assert leftovers["mwaa"] == []  # the environment this run created is deleted
+    else:
+        assert aws("mwaa").get_environment(Name="Late")["Environment"]["Status"] == "AVAILABLE"
+    assert slots(world) == []
+
+
+def test_a_compensation_that_is_refused_too_is_recorded_and_keeps_what_is_left(
+    world: World,
+) -> None:
+    world.fail("elbv2", "CreateTargetGroup", "AccessDenied")
+    world.fail("mwaa", "DeleteEnvironment", "AccessDenied")
+
+    world.onboard("Stuck", mode="create", create=create_parameters(world.network("10.4")))
+    record = world.wait("Stuck")
+
+    assert record["status"] == "FAILED"
+    assert "CreateTargetGroup failed: AccessDenied" in record["error"]["cause"]
+    assert any("DeleteEnvironment failed" in p for p in record["error"]["compensation"])
+    # What could not be removed stays on the record, so offboarding can remove it later.
+    assert record["created"] == {"environment": True}
+    world.clear_faults()
+    assert world.tagged("Stuck")["mwaa"] == ["Stuck"]
+    assert world.tagged("Stuck")["peerings"] == []
+
+    world.offboard("Stuck", delete_environment=True)
+    assert world.wait("Stuck")["status"] == "OFFBOARDED"
+    assert world.tagged("Stuck")["mwaa"] == []
+
+
 def test_throttling_once_is_retried_and_onboarding_completes(world: World) -> None:
     world.existing_environment("Busy", world.network("10.5"))
     world.fail("elbv2", "CreateTargetGroup", "ThrottlingException", times=1)

@@ -14,11 +14,11 @@ EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:mwaa-gate-local-onb
 TIMING = {"poll_seconds": 1, "poll_max_seconds": 1, "backoff": 1, "deadline_seconds": 60}
 
 
-def invoke(step: str, **payload: Any) -> dict[str, Any]:
+def invoke(step: str, execution: str = EXECUTION, **payload: Any) -> dict[str, Any]:
     response = aws("lambda").invoke(
         FunctionName=f"mwaa-gate-local-{step}",
         Payload=json.dumps(
-            {"environment": "Twice", "execution": EXECUTION, "timing": TIMING, **payload}
+            {"environment": "Twice", "execution": execution, "timing": TIMING, **payload}
         ),
     )
     body = json.loads(response["Payload"].read())
@@ -80,6 +80,39 @@ def test_each_onboarding_step_run_twice_makes_nothing_twice(world: World) -> Non
         if item["name"]["S"].startswith("slot#")
     ]
     assert slots == ["slot#1"]
+
+    # Offboarding by hand too, each step twice, deleting the environment it created.
+    offboard = EXECUTION.replace("onboard:by-hand", "offboard:by-hand")
+    aws("dynamodb").update_item(
+        TableName=TABLE,
+        Key={"name": {"S": "Twice"}},
+        UpdateExpression="SET #s = :s, execution_arn = :e, version = version + :one",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":s": {"S": "OFFBOARDING"},
+            ":e": {"S": offboard},
+            ":one": {"N": "1"},
+        },
+    )
+    for _ in range(2):
+        plan = invoke("offboard_begin", offboard, delete_environment=True)
+    assert plan == {"delete_environment": True}
+    for _ in range(2):
+        assert invoke("offboard_teardown", offboard) == {"removed": True}
+    for _ in range(2):
+        wait = invoke("offboard_delete_environment", offboard)
+    while not wait["gone"]:
+        time.sleep(0.05)
+        wait = invoke("offboard_poll_deleted", offboard, wait=wait)
+    for _ in range(2):
+        assert invoke("offboard_finish", offboard, deleted=True) == {"status": "OFFBOARDED"}
+    assert world.tagged("Twice") == {
+        "peerings": [],
+        "security_group_rules": [],
+        "elb": [],
+        "mwaa": [],
+    }
+    assert world.record("Twice")["status"] == "OFFBOARDED"
 
 
 def test_twenty_onboardings_at_once_are_all_ready_with_unique_priorities(world: World) -> None:
