@@ -310,7 +310,7 @@ def test_sts_sees_source_identity_session_name_and_narrowing_policy(
     # MWAA was called with the assumed role's credentials, not authX's own: MWAA saw the
     # assumed-role session, and mapped it to the Airflow role the session policy allows.
     assert recorded.access_key_id != "testing"
-    (web_login,) = mwaa_backends[ACCOUNT]["us-east-1"].web_logins
+    web_login = mwaa_backends[ACCOUNT]["us-east-1"].web_logins[-1]  # this login's
     assert (
         web_login["iam_identity"]
         == f"assumed-role/{RBAC_ROLE_ARNS['Op'].split('/')[-1]}/alice@example.com"
