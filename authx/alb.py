@@ -8,7 +8,7 @@ names and values are URL-decoded here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -64,28 +64,24 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _lists(raw: Any, multi: bool) -> dict[str, list[str]]:
+def _lists(
+    raw: Any, multi: bool, name_of: Callable[[str], str], value_of: Callable[[str], str]
+) -> dict[str, list[str]]:
+    """An event's single- or multi-value map as name → list of values, non-strings dropped."""
     if not isinstance(raw, dict):
         return {}
     out: dict[str, list[str]] = {}
     for name, value in raw.items():
         values = value if multi else [value]
         if isinstance(values, list):
-            out.setdefault(str(name).lower(), []).extend(v for v in values if isinstance(v, str))
-    return out
-
-
-def _decoded(raw: Any, multi: bool) -> dict[str, list[str]]:
-    if not isinstance(raw, dict):
-        return {}
-    out: dict[str, list[str]] = {}
-    for name, value in raw.items():
-        values = value if multi else [value]
-        if isinstance(values, list):
-            out.setdefault(unquote_plus(str(name)), []).extend(
-                unquote_plus(v) for v in values if isinstance(v, str)
+            out.setdefault(name_of(str(name)), []).extend(
+                value_of(v) for v in values if isinstance(v, str)
             )
     return out
+
+
+def _unchanged(value: str) -> str:
+    return value
 
 
 def parse(event: Any) -> Request:
@@ -96,11 +92,15 @@ def parse(event: Any) -> Request:
     return Request(
         method=str(event.get("httpMethod", "")).upper(),
         path=event["path"],
-        query=_decoded(
+        query=_lists(  # the ALB passes query names and values URL-encoded
             event.get("multiValueQueryStringParameters" if multi else "queryStringParameters"),
             multi,
+            unquote_plus,
+            unquote_plus,
         ),
-        headers=_lists(event.get("multiValueHeaders" if multi else "headers"), multi),
+        headers=_lists(
+            event.get("multiValueHeaders" if multi else "headers"), multi, str.lower, _unchanged
+        ),
         multi_value=multi,
     )
 

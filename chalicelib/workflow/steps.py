@@ -272,15 +272,26 @@ def _outcome(status: str, error: dict[str, Any]) -> dict[str, Any]:
     return {"status": status, "error": code, "cause": error["cause"]}
 
 
+def _owned_or_stale(step: str, name: str, execution: str) -> dict[str, Any] | None:
+    """The record for a failure step, or None when another execution owns it now (then the
+    failure of this stale execution must not touch the record)."""
+    try:
+        return record.owned(name, execution)
+    except WrongExecution as stale:
+        _log(step, name, skipped=str(stale))
+        return None
+
+
+STALE = {"code": "StaleExecution", "cause": "another execution now handles this environment"}
+
+
 def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
     """Compensation: remove what this run made, in reverse, then record FAILED with the cause."""
     name, execution = _ids(event)
     error = _failure(event)
-    try:
-        current = record.owned(name, execution)
-    except WrongExecution as stale:
-        _log("onboard_rollback", name, skipped=str(stale))
-        return _outcome("SKIPPED", {"code": "StaleExecution", "cause": str(stale)})
+    current = _owned_or_stale("onboard_rollback", name, execution)
+    if current is None:
+        return _outcome("SKIPPED", STALE)
     created = record.created(current)
     problems = teardown.remove_all(name, current)
     if created.get("environment") and current.get("mode") == "create":
@@ -377,11 +388,9 @@ def offboard_finish(event: dict[str, Any]) -> dict[str, Any]:
 def offboard_fail(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     error = _failure(event)
-    try:
-        current = record.owned(name, execution)
-    except WrongExecution as stale:
-        _log("offboard_fail", name, skipped=str(stale))
-        return _outcome("SKIPPED", {"code": "StaleExecution", "cause": str(stale)})
+    current = _owned_or_stale("offboard_fail", name, execution)
+    if current is None:
+        return _outcome("SKIPPED", STALE)
     record.save(current, status="FAILED", error=error)
     logger.warning("offboarding failed", extra={"environment": name, "error": error})
     return _outcome("FAILED", error)

@@ -138,3 +138,27 @@ def test_twenty_onboardings_at_once_are_all_ready_with_unique_priorities(world: 
     assert len(hosts) == 20
     groups = {r["target_group_arn"] for r in records}
     assert len(groups) == 20
+
+
+def test_a_stale_executions_rollback_leaves_the_record_alone(world: World) -> None:
+    world.existing_environment("Owned", world.network("10.7"))
+    world.onboard("Owned")
+    before = world.wait("Owned")
+    assert before["status"] == "READY"
+
+    response = aws("lambda").invoke(
+        FunctionName="mwaa-gate-local-onboard_rollback",
+        Payload=json.dumps(
+            {
+                "environment": "Owned",
+                "execution": EXECUTION,  # not the execution the record names
+                "timing": TIMING,
+                "failure": {"Error": "AwsCallFailed", "Cause": "late"},
+            }
+        ),
+    )
+
+    assert json.loads(response["Payload"].read())["status"] == "SKIPPED"
+    after = world.record("Owned")
+    assert after == before
+    assert len(world.tagged("Owned")["elb"]) == 3
