@@ -70,8 +70,8 @@ def main(logins: int) -> None:
 
     import devstack
     from authx import aws, keys
-    from chalicelib.schema import create_tables
     from devstack.alb import ALB_ARN, KeyServer, SigningKey, mint
+    from devstack.landscape import create_tables
 
     server = KeyServer()
     key = SigningKey()

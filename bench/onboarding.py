@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -131,13 +133,16 @@ def main() -> int:
     }
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     config["stages"]["local"]["environment_variables"].update(scaled)
+    # The API reads the poll schedule from its stage settings: a project folder of its own.
+    scaled_project = Path(tempfile.mkdtemp(prefix="mwaa-gate-bench-"))
+    (scaled_project / ".chalice").mkdir()
+    (scaled_project / ".chalice" / "config.json").write_text(json.dumps(config))
     with devstack.aws() as stack:
-        landscape.install_workflows(aws, STAGE_ENV)
+        landscape.install_workflows(aws)
         alb = landscape.build(aws)
         stack.project.extra_env.update(landscape.stage_settings(alb))
         original = os.environ
-        with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
-            client._chalice_config._config_from_disk = config  # the scaled poll schedule
+        with Client(app, stage_name="local", project_dir=str(scaled_project)) as client:
             bench = Bench(client)
             print("onboarding on devstack (moto + devstack MWAA, real ASL, in-process Lambdas)")
             print(f"{'case':<42}{'transitions':>12}{'lambdas':>9}{'polls':>7}{'wall s':>9}")
@@ -197,6 +202,7 @@ def main() -> int:
                 f"(in-process Lambdas run one at a time; AWS runs them in parallel)"
             )
         os.environ = original  # noqa: B003 - the test client swapped it
+    shutil.rmtree(scaled_project, ignore_errors=True)
     return 0
 
 

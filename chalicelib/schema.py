@@ -1,4 +1,4 @@
-"""DynamoDB table definitions of DESIGN §2, shared by platform setup and the test fixtures."""
+"""DynamoDB table definitions of DESIGN §2 (platform setup makes them: platform/tables.py)."""
 
 from __future__ import annotations
 
@@ -31,18 +31,3 @@ def grants_table(name: str) -> dict[str, Any]:
         ],
         "BillingMode": "PAY_PER_REQUEST",
     }
-
-
-def create_tables(dynamodb: Any, environments: str, grants: str) -> None:
-    """Create both tables (if missing) with the grants TTL on. Idempotent."""
-    existing = set(dynamodb.list_tables()["TableNames"])
-    for spec in (environments_table(environments), grants_table(grants)):
-        if spec["TableName"] not in existing:
-            dynamodb.create_table(**spec)
-            dynamodb.get_waiter("table_exists").wait(TableName=spec["TableName"])
-    ttl = dynamodb.describe_time_to_live(TableName=grants)["TimeToLiveDescription"]
-    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-        dynamodb.update_time_to_live(
-            TableName=grants,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": GRANTS_TTL_ATTRIBUTE},
-        )

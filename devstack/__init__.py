@@ -17,7 +17,13 @@ from contextlib import ContextDecorator
 from pathlib import Path
 from typing import Any
 
-from devstack.lambdas import PROJECT_ROOT, ChaliceProject, dispatcher, exclusive_environment
+from devstack.lambdas import (
+    PROJECT_ROOT,
+    ChaliceProject,
+    dispatcher,
+    exclusive_environment,
+    layered_environ,
+)
 from devstack.process import Server, server
 
 __all__ = ["PROJECT_ROOT", "Server", "aws", "exclusive_environment", "mock_config", "server"]
@@ -59,6 +65,8 @@ class aws(ContextDecorator):
         from devstack import plugins
 
         plugins.install()
+        # Every time, not once: code may have put back an `os.environ` it saved earlier.
+        layered_environ()
         dispatcher.add(self.project)
         self._mock = mock_aws(config=self._config)
         try:

@@ -277,21 +277,13 @@ def exclusive_environment() -> Iterator[None]:
 @contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
     environ = os.environ
-    if isinstance(environ, LayeredEnviron):
-        with environ.layered(values):
-            yield
-        return
-    # os.environ was replaced meanwhile (a test client): fall back to setting and restoring.
-    saved = {name: environ.get(name) for name in values}
-    environ.update(values)
-    try:
+    if not isinstance(environ, LayeredEnviron):
+        raise RuntimeError(
+            "os.environ was replaced while an in-process Lambda ran: hold "
+            "devstack.exclusive_environment() around code that swaps it (e.g. chalice.test.Client)"
+        )
+    with environ.layered(values):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                environ.pop(name, None)
-            else:
-                environ[name] = value
 
 
 dispatcher = Dispatcher()

@@ -140,19 +140,54 @@ def stage_settings(landscape: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def install_workflows(client: ClientFactory, stage_env: dict[str, str]) -> None:
-    """The local stage's tables and its real state machines (placeholders → the step Lambdas
-    devstack runs in process), at the names the stage's settings give."""
-    from chalicelib import state_machines
-    from chalicelib.schema import create_tables
+def local_stage(settings: dict[str, str] | None = None) -> Any:
+    """The `local` stage's platform configuration, as `chalice deploy` and the landscape would
+    make it: its step Lambdas at the ARNs devstack runs in process, plus `settings`."""
+    from dataclasses import replace
 
-    create_tables(client("dynamodb"), stage_env["ENVIRONMENTS_TABLE"], stage_env["GRANTS_TABLE"])
-    sfn = client("stepfunctions")
-    for name in state_machines.NAMES:
-        arn = stage_env[f"{name.upper()}_STATE_MACHINE_ARN"]
-        functions = state_machines.local_function_arns(state_machines.placeholders(name))
-        sfn.create_state_machine(
-            name=arn.rsplit(":", 1)[1],
-            definition=state_machines.render(name, functions),
-            roleArn="arn:aws:iam::123456789012:role/mwaa-gate-states",
-        )
+    from chalicelib import state_machines
+    from chalicelib.platform import config as stage_config
+
+    stage = stage_config.load(stage_config.PROJECT_ROOT, "local", need_deployed=False)
+    functions = set().union(*(state_machines.placeholders(n) for n in state_machines.NAMES))
+    return replace(
+        stage,
+        variables={**stage.variables, **(settings or {})},
+        function_arns=state_machines.local_function_arns(functions),
+    )
+
+
+def create_tables(dynamodb: Any, environments: str, grants: str) -> None:
+    """The two tables (grants with TTL), made as platform setup makes them."""
+    from chalicelib.platform import tables
+    from chalicelib.platform.config import StageConfig
+    from chalicelib.platform.report import Report
+
+    stage = StageConfig(
+        stage="local",
+        app_name="mwaa-gate",
+        variables={
+            "ENVIRONMENTS_TABLE": environments,
+            "GRANTS_TABLE": grants,
+            "DEPLOYMENT_NAME": "mwaa-gate-local",
+        },
+        function_arns={},
+    )
+    tables.ensure(dynamodb, Report(echo=None), stage)
+
+
+def install_workflows(client: ClientFactory) -> None:
+    """The local stage's tables and its real state machines, made by platform setup's own
+    parts (placeholders → the step Lambdas devstack runs in process)."""
+    from chalicelib.platform import tables, workflows
+    from chalicelib.platform.report import Report
+
+    stage, report = local_stage(), Report(echo=None)
+    tables.ensure(client("dynamodb"), report, stage)
+    workflows.ensure(
+        client("stepfunctions"),
+        report,
+        stage,
+        "arn:aws:iam::123456789012:role/mwaa-gate-states",
+        propagation_delay=0,
+    )

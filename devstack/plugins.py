@@ -2,8 +2,6 @@
 
 - `moto.mwaa`: the MWAA backend, registered in moto's backend index so that both the in-process
   mock and moto's server route `airflow` requests to it.
-- `os.environ` becomes a layered view, so an in-process Lambda's settings are seen by its own
-  thread only (see lambdas.py).
 - In-process Lambda: moto's Lambda `invoke` runs a registered Chalice function (see lambdas.py)
   before it would look for a deployed function.
 - Step Functions: an aws-sdk task's error is `<Service>.<Exception>` with the service in
@@ -35,19 +33,12 @@ def install() -> None:
         if _INSTALLED:
             return
         _register_mwaa()
-        _layer_the_environment()
         _patch_lambda_invoke()
         _patch_sts_source_identity()
         _name_sdk_errors_like_step_functions()
         _patch_elbv2_ip_targets()
         _filter_vpc_peering_connections()
         _INSTALLED = True
-
-
-def _layer_the_environment() -> None:
-    from devstack.lambdas import layered_environ
-
-    layered_environ()
 
 
 def _register_mwaa() -> None:

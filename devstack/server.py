@@ -40,9 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     from devstack import mock_config, plugins
-    from devstack.lambdas import ChaliceProject, dispatcher
+    from devstack.lambdas import ChaliceProject, dispatcher, layered_environ
 
     plugins.install()
+    layered_environ()  # in-process Lambdas see their settings on their own thread
     for section, values in mock_config().items():
         default_user_config.setdefault(section, {}).update(values)  # type: ignore[misc]
     dispatcher.add(

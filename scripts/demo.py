@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +31,10 @@ import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 import devstack  # noqa: E402
-from chalicelib import state_machines  # noqa: E402
 from chalicelib.platform import authx_package  # noqa: E402
-from chalicelib.platform import config as stage_config  # noqa: E402
 from chalicelib.platform.setup import authx_name, setup  # noqa: E402
 from devstack import alb, landscape  # noqa: E402
+from devstack.process import free_port  # noqa: E402
 
 REGION = "us-east-1"
 ADMIN_SCRIPTS = ROOT / "scripts" / "admin"
@@ -54,6 +52,7 @@ class Demo:
         self.number = 0
         self.server: devstack.Server | None = None
         self.api_url = ""
+        self._clients: dict[str, Any] = {}
 
     # --- output ----------------------------------------------------------------------------
 
@@ -73,6 +72,12 @@ class Demo:
     # --- the embedded AWS -------------------------------------------------------------------
 
     def client(self, service: str) -> Any:
+        """One client per service (platform setup asks for them again and again)."""
+        if service not in self._clients:
+            self._clients[service] = self._new_client(service)
+        return self._clients[service]
+
+    def _new_client(self, service: str) -> Any:
         assert self.server is not None
         # The embedded AWS takes any credentials; never send a user's real ones to it.
         return boto3.client(
@@ -91,9 +96,7 @@ class Demo:
 
     def start_chalice_local(self) -> None:
         assert self.server is not None
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
             **FAKE_CREDENTIALS,
@@ -244,13 +247,7 @@ def story(demo: Demo) -> None:
     demo.stack.callback(keys.stop)
     signing_key = alb.SigningKey()
     keys.publish(signing_key)
-    cfg = stage_config.load(ROOT, "local", need_deployed=False)
-    functions = set().union(*(state_machines.placeholders(n) for n in state_machines.NAMES))
-    cfg = replace(
-        cfg,
-        variables={**cfg.variables, **settings, "ALB_PUBLIC_KEY_URL": keys.url},
-        function_arns=state_machines.local_function_arns(functions),
-    )
+    cfg = landscape.local_stage({**settings, "ALB_PUBLIC_KEY_URL": keys.url})
     assert demo.server is not None
     demo.server.set_stage_settings(settings)  # the step Lambdas' view of the landscape
     with tempfile.TemporaryDirectory() as no_dependencies:  # devstack runs authX from source

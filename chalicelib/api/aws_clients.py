@@ -8,6 +8,24 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+# AWS error codes that mean "try again later" (throttling, a busy or failing service).
+TRANSIENT_AWS_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalServerError",
+        "InternalFailure",
+        "TransactionInProgressException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+    }
+)
+
 _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=10
 )

@@ -49,6 +49,40 @@ def claim_holder(table: str, host: str) -> str | None:
     return item.get(CLAIM_OF) if item else None
 
 
+def claim_is_stale(table: str, host: str, holder: str | None) -> bool:
+    """A claim may be taken over when its holder no longer wants the host: the holder is gone
+    or OFFBOARDED, or neither asked for the host nor was given it by onboarding."""
+    if not holder:
+        return True
+    record = get(table, holder)
+    return (
+        record is None
+        or record.get("status") == "OFFBOARDED"
+        or host not in (record.get("hostname"), record.get("login_host"))
+    )
+
+
+def take_claim(table: str, host: str, name: str, stale_holder: str | None = None) -> None:
+    """Claim `host` for `name` alone (free, ours already, or taken over from `stale_holder`)."""
+    condition = "attribute_not_exists(#n) OR #c = :me"
+    values = {":me": ddb.value(name)}
+    if stale_holder:
+        condition += " OR #c = :stale"
+        values[":stale"] = ddb.value(stale_holder)
+    try:
+        aws_clients.dynamodb().put_item(
+            TableName=table,
+            Item=ddb.serialize({KEY: claim_key(host), CLAIM_OF: name}),
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#n": KEY, "#c": CLAIM_OF},
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            raise HostnameTaken(host, claim_holder(table, host) or "") from error
+        raise
+
+
 def write(
     table: str,
     record: dict[str, Any],

@@ -103,16 +103,7 @@ def _onboard_record(
 
 
 def _stale_holder(settings: Settings, taken: HostnameTaken) -> bool:
-    """A claim may be taken over when its holder no longer wants the host."""
-    if not taken.holder:
-        return True
-    holder = environments_repo.get(settings.environments_table, taken.holder)
-    return (
-        holder is None
-        or holder.get("status") == OFFBOARDED
-        # the host the holder asked for, or the one onboarding gave it (derived from its name)
-        or taken.host not in (holder.get("hostname"), holder.get("login_host"))
-    )
+    return environments_repo.claim_is_stale(settings.environments_table, taken.host, taken.holder)
 
 
 def _start_onboard(settings: Settings, record: dict[str, Any]) -> None:

@@ -16,26 +16,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice.app import Request, Response
 
 from .audit import logger
+from .aws_clients import TRANSIENT_AWS_CODES
 from .ddb import plain
 from .errors import ApiError, BadGatewayError, BadRequestError, ServiceUnavailableError
 from .values import json_type
 
 MAX_BODY_BYTES = 64 * 1024
 LOCAL_CALLER = "local"
-TRANSIENT_AWS_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalServerError",
-        "InternalFailure",
-        "TransactionInProgressException",
-    }
-)
 
 
 def answer(status: int, body: Any = None) -> Response:

@@ -11,7 +11,6 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from .errors import BadRequestError
@@ -20,18 +19,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 MAX_TOKEN_CHARS = 4096
 MAX_ROUNDS = 50  # DynamoDB calls per page at most; then the page ends early with a token
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    next_token: str | None
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"items": self.items}
-        if self.next_token:
-            body["next_token"] = self.next_token
-        return body
 
 
 def limit(raw: str | None) -> int:

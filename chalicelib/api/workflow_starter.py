@@ -16,8 +16,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws_clients
 from .audit import logger
+from .aws_clients import TRANSIENT_AWS_CODES
 from .errors import ServiceUnavailableError, WorkflowStartError
-from .http import TRANSIENT_AWS_CODES
 from .settings import Timing
 
 MAX_EXECUTION_NAME = 80

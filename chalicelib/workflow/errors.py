@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.api.http import TRANSIENT_AWS_CODES
+from chalicelib.api.aws_clients import TRANSIENT_AWS_CODES
 
 
 class StepError(Exception):
@@ -57,13 +57,6 @@ class HostnameInUse(StepError):
     """Another environment holds the host this one would be served on."""
 
 
-TRANSIENT_CODES = TRANSIENT_AWS_CODES | {
-    "RequestLimitExceeded",
-    "SlowDown",
-    "PriorRequestNotComplete",
-}
-
-
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -78,7 +71,7 @@ def aws_call(what: str) -> Iterator[None]:
         message = error.response.get("Error", {}).get("Message", "")
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         text = f"{what} failed: {code}: {message}"
-        if code in TRANSIENT_CODES or status >= 500:
+        if code in TRANSIENT_AWS_CODES or status >= 500:
             raise TransientAwsError(text) from error
         raise AwsCallFailed(text) from error
     except BotoCoreError as error:

@@ -20,7 +20,6 @@ from .errors import (
     error_code,
 )
 
-STILL_CREATING = {"CREATING", "CREATING_SNAPSHOT", "UPDATING"}
 FAILED = {"CREATE_FAILED", "UNAVAILABLE", "DELETING", "DELETED"}
 
 

@@ -48,33 +48,18 @@ def default_host(name: str, base_domain: str) -> str:
 
 def claim_host(table: str, name: str, host: str) -> None:
     """Hold `host` for `name` (the API's claim item), unless a live environment holds it."""
+    stale: str | None = None
     for _ in range(3):
-        holder = environments_repo.claim_holder(table, host)
-        if holder == name:
-            return
-        put: dict[str, Any] = {
-            "TableName": table,
-            "Item": ddb.serialize(
-                {"name": environments_repo.claim_key(host), environments_repo.CLAIM_OF: name}
-            ),
-            "ConditionExpression": "attribute_not_exists(#n)",
-            "ExpressionAttributeNames": {"#n": "name"},
-        }
-        if holder:
-            holding = environments_repo.get(table, holder)
-            live = holding is not None and holding.get("status") != "OFFBOARDED"
-            if live and host in (holding.get("hostname"), holding.get("login_host")):
-                raise HostnameInUse(f"host {host} is already used by environment {holder}")
-            put["ConditionExpression"] = "#c = :holder"
-            put["ExpressionAttributeNames"]["#c"] = environments_repo.CLAIM_OF
-            put["ExpressionAttributeValues"] = {":holder": {"S": holder}}
         try:
-            aws_clients.dynamodb().put_item(**put)
+            with aws_call("dynamodb:PutItem"):
+                environments_repo.take_claim(table, host, name, stale)
             return
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                with aws_call("dynamodb:PutItem"):
-                    raise
+        except environments_repo.HostnameTaken as taken:
+            if not environments_repo.claim_is_stale(table, host, taken.holder):
+                raise HostnameInUse(
+                    f"host {host} is already used by environment {taken.holder}"
+                ) from None
+            stale = taken.holder or None
     raise HostnameInUse(f"host {host} is being claimed by another environment; retry")
 
 
@@ -178,9 +163,11 @@ def _conditions(host: str, login: bool) -> list[dict[str, Any]]:
     return conditions
 
 
-def tagged_rules(listener_arn: str, environment: str) -> list[dict[str, Any]]:
-    """The listener's rules that carry this environment's tags."""
-    rules = alb.rules(listener_arn)
+def tagged_rules(
+    listener_arn: str, environment: str, rules: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The listener's rules (all of them, or those given) that carry this environment's tags."""
+    rules = alb.rules(listener_arn) if rules is None else rules
     ours = []
     for start in range(0, len(rules), 20):
         chunk = rules[start : start + 20]

@@ -12,7 +12,6 @@ from chalicelib import oidc
 
 from .errors import ConfigurationError
 
-TAG_PREFIX = "mwaa-gate:"
 # ELBv2: at most 100 target groups per ALB (not adjustable); the authX Lambda takes one.
 MAX_PRIVATE_ENVIRONMENTS = 99
 

@@ -71,15 +71,21 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
         )
     changes: dict[str, Any] = {"status": "ONBOARDING", "access_mode": access}
     if access == PRIVATE:
-        changes.update(_validate_private(current, subnets))
+        listener = settings.alb().listener_arn
+        rules = alb.rules(listener)  # listed once for the quota check and the slot
+        ours = {rule["RuleArn"] for rule in routing.tagged_rules(listener, name, rules)}
+        others = [rule for rule in rules if rule["RuleArn"] not in ours]
+        changes.update(_validate_private(current, subnets, others))
     current = record.save(current, **changes)
     if access == PRIVATE:
-        _reserve_routing(current)
+        _reserve_routing(current, {int(rule["Priority"]) for rule in others})
     _log("onboard_validate", name, mode=mode, access_mode=access)
     return {"mode": mode, "access_mode": access}
 
 
-def _validate_private(current: dict[str, Any], subnets: list[str]) -> dict[str, Any]:
+def _validate_private(
+    current: dict[str, Any], subnets: list[str], other_rules: list[dict[str, Any]]
+) -> dict[str, Any]:
     name = current["name"]
     alb_settings = settings.alb()
     balancer = alb.behind(alb_settings.listener_arn)
@@ -109,12 +115,11 @@ def _validate_private(current: dict[str, Any], subnets: list[str]) -> dict[str, 
                     f"of environment {other['name']} ({', '.join(other['vpc_cidrs'])}), which "
                     "is peered with the ALB's VPC too"
                 )
-    rules = alb.rules(alb_settings.listener_arn)
-    ours = {rule["RuleArn"] for rule in routing.tagged_rules(alb_settings.listener_arn, name)}
     quota = alb.rules_quota()
-    if len(rules) - len(ours) + routing.RULES_PER_ENVIRONMENT > quota:
+    if len(other_rules) + routing.RULES_PER_ENVIRONMENT > quota:
         raise CapacityExhausted(
-            f"the ALB's listener has {len(rules)} rules of its quota of {quota}; each private "
+            f"the ALB's listener has {len(other_rules)} other rules of its quota of {quota}; "
+            "each private "
             f"environment needs {routing.RULES_PER_ENVIRONMENT}: raise the quota 'Rules per "
             "Application Load Balancer' or offboard an environment"
         )
@@ -125,19 +130,14 @@ def _validate_private(current: dict[str, Any], subnets: list[str]) -> dict[str, 
     }
 
 
-def _reserve_routing(current: dict[str, Any]) -> None:
-    """Claim the host and a priority slot now, so capacity is held before anything is made."""
+def _reserve_routing(current: dict[str, Any], busy: set[int]) -> None:
+    """Claim the host and a priority slot (free of the `busy` priorities of other rules) now,
+    so capacity is held before anything is made."""
     name = current["name"]
     alb_settings = settings.alb()
     table = settings.environments_table()
     host = current.get("hostname") or routing.default_host(name, alb_settings.base_domain)
     routing.claim_host(table, name, host)
-    ours = {rule["RuleArn"] for rule in routing.tagged_rules(alb_settings.listener_arn, name)}
-    busy = {
-        int(rule["Priority"])
-        for rule in alb.rules(alb_settings.listener_arn)
-        if rule["RuleArn"] not in ours
-    }
     slot = routing.claim_slot(table, name, alb_settings.max_private_environments, busy)
     record.remember(current, host=host, slot=slot)
 
@@ -173,20 +173,25 @@ def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
     subnets = environment["NetworkConfiguration"]["SubnetIds"]
     environment_vpc = network.vpc_of_subnets(subnets)
     alb_vpc = network.vpc(balancer.vpc_id)
+    group_id = environment["NetworkConfiguration"]["SecurityGroupIds"][0]
     peering_id = None
     if environment_vpc.id != alb_vpc.id:
         peering_id, made = network.ensure_peering(name, alb_vpc.id, environment_vpc.id)
-        if made:
-            current = record.remember(current, peering_connection_id=peering_id)
-        current = record.save(current, peering_connection_id=peering_id)
+        mine = {"peering_connection_id": peering_id} if made else {}
+        current = record.save(
+            current,
+            peering_connection_id=peering_id,
+            ingress_group_id=group_id,
+            created={**record.created(current), **mine},
+        )
         network.ensure_routes(
             network.route_tables(alb_vpc.id, balancer.subnet_ids), environment_vpc.cidrs, peering_id
         )
         network.ensure_routes(
             network.route_tables(environment_vpc.id, subnets), alb_vpc.cidrs, peering_id
         )
-    group_id = environment["NetworkConfiguration"]["SecurityGroupIds"][0]
-    current = record.save(current, ingress_group_id=group_id)
+    else:
+        current = record.save(current, ingress_group_id=group_id)
     added = network.ensure_ingress(name, group_id, balancer.security_group_ids)
     if added:
         known = record.created(current).get("ingress") or []
@@ -223,8 +228,7 @@ def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
         int(created["slot"]),
         settings.oidc_variables(),
     )
-    current = record.remember(current, rule_arns=rule_arns)
-    record.save(current, rule_arns=rule_arns)
+    record.save(current, rule_arns=rule_arns, created={**created, "rule_arns": rule_arns})
     _log("onboard_route_host", name, rules=len(rule_arns), slot=created["slot"])
     return {"rule_arns": rule_arns}
 

@@ -27,7 +27,7 @@ os.environ.setdefault("API_AUTHORIZER", "none")  # as the local stage; app.py re
 from chalice.test import Client
 
 from app import app
-from chalicelib.schema import create_tables
+from devstack.landscape import create_tables
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 LOCAL_ENV = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["stages"]["local"][

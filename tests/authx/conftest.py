@@ -21,8 +21,8 @@ from authx_support import (
 
 import devstack
 from authx import aws, environments, keys
-from chalicelib.schema import create_tables
 from devstack.alb import ALB_ARN, KeyServer, SigningKey
+from devstack.landscape import create_tables
 
 
 @pytest.fixture(scope="session")

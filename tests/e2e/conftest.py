@@ -25,7 +25,7 @@ import requests
 from botocore.config import Config
 
 import devstack
-from chalicelib.schema import create_tables
+from devstack.landscape import create_tables
 from devstack.process import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]

@@ -212,7 +212,7 @@ def create_parameters(net: dict[str, Any], **overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with devstack.aws() as stack:
-        landscape.install_workflows(aws, LOCAL_ENV)
+        landscape.install_workflows(aws)
         alb = landscape.build(aws)
         stack.project.extra_env.update(landscape.stage_settings(alb))
         original = os.environ
