@@ -75,7 +75,7 @@ class Bench:
             raise RuntimeError(f"onboarding {name}: {response.status_code} {response.body!r}")
 
     def wait(self, names: list[str], timeout: float = 600) -> dict[str, dict[str, Any]]:
-        from chalicelib.api import ddb
+        from chalicelib.records import ddb
 
         deadline = time.monotonic() + timeout
         done: dict[str, dict[str, Any]] = {}

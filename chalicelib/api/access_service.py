@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from authx.roles import ALL_ENVIRONMENTS, effective_role, grant_keys, principals
+from chalicelib.records import clock, environments_repo, grants_repo
 
-from . import clock, environments_repo, grants_repo
 from .environments_service import OFFBOARDED, login_url
 from .settings import Settings
 

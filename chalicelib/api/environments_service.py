@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import audit, clock, environments_repo, workflow_starter
-from .environments_repo import HostnameTaken, RecordChanged
+from chalicelib.records import clock, environments_repo
+from chalicelib.records.environments_repo import HostnameTaken, RecordChanged
+
+from . import audit, workflow_starter
 from .errors import ConflictError, NotFoundError, ServiceUnavailableError, UnprocessableEntityError
 from .settings import Settings
 from .validation import OnboardRequest

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from authx.roles import ALL_ENVIRONMENTS, GROUP_PREFIX, USER_PREFIX, group_principal, user_principal
+from chalicelib.records import clock, environments_repo, grants_repo
 
-from . import audit, clock, environments_repo, grant_ids, grants_repo
+from . import audit, grant_ids
 from .environments_service import OFFBOARDED
 from .errors import BadRequestError, NotFoundError, UnprocessableEntityError
 from .settings import Settings

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from chalice.app import Request, Response
 
-from . import access_service, clock, environments_service, grants_service, pagination, settings
+from chalicelib.records import clock, pagination
+
+from . import access_service, environments_service, grants_service, settings
 from . import validation as check
 from .errors import FieldErrors
 from .http import answer, caller, json_object, query

@@ -15,9 +15,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice.app import Request, Response
 
+from chalicelib.aws_clients import TRANSIENT_AWS_CODES
+from chalicelib.records.ddb import plain
+
 from .audit import logger
-from .aws_clients import TRANSIENT_AWS_CODES
-from .ddb import plain
 from .errors import ApiError, BadGatewayError, BadRequestError, ServiceUnavailableError
 from .values import json_type
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import aws_clients
+from chalicelib import aws_clients
+from chalicelib.aws_clients import TRANSIENT_AWS_CODES
+
 from .audit import logger
-from .aws_clients import TRANSIENT_AWS_CODES
 from .errors import ServiceUnavailableError, WorkflowStartError
 from .settings import Timing
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from chalicelib.api import aws_clients
+from chalicelib import aws_clients
 
 from .errors import ConfigurationError, aws_call
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.api.aws_clients import TRANSIENT_AWS_CODES
+from chalicelib.aws_clients import TRANSIENT_AWS_CODES
 
 
 class StepError(Exception):

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.api import aws_clients
+from chalicelib import aws_clients
 
 from . import tags
 from .errors import (

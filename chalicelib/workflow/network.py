@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.api import aws_clients
+from chalicelib import aws_clients
 
 from . import tags
 from .errors import NetworkConflict, TransientAwsError, aws_call, error_code

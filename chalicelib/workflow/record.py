@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api import clock, environments_repo
+from chalicelib.records import clock, environments_repo
 
 from . import settings
 from .errors import WrongExecution

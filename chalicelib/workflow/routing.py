@@ -21,8 +21,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib import oidc
-from chalicelib.api import aws_clients, ddb, environments_repo
+from chalicelib import aws_clients, oidc
+from chalicelib.records import ddb, environments_repo
 
 from . import alb, tags
 from .errors import AwsCallFailed, CapacityExhausted, HostnameInUse, aws_call, error_code

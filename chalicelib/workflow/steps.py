@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.api import environments_repo
+from chalicelib.records import environments_repo
 
 from . import alb, mwaa_env, network, record, routing, settings, targets, teardown
 from .errors import (

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.api import aws_clients
+from chalicelib import aws_clients
 
 from . import settings, tags
 from .errors import AwsCallFailed, EnvironmentUnavailable, aws_call, error_code

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api import aws_clients, environments_repo
+from chalicelib import aws_clients
+from chalicelib.records import environments_repo
 
 from . import network, routing, settings, tags, targets
 from .errors import ConfigurationError, StepError, aws_call

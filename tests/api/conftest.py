@@ -123,7 +123,7 @@ def valid_create(**changes: Any) -> dict[str, Any]:
 
 
 def record(name: str) -> dict[str, Any] | None:
-    from chalicelib.api import ddb
+    from chalicelib.records import ddb
 
     item = boto3.client("dynamodb").get_item(
         TableName=ENVIRONMENTS_TABLE, Key={"name": {"S": name}}, ConsistentRead=True
@@ -133,7 +133,7 @@ def record(name: str) -> dict[str, Any] | None:
 
 def set_record(name: str, **fields: Any) -> None:
     """What the workflow would write: status, login_host… (version bumped like every write)."""
-    from chalicelib.api import ddb
+    from chalicelib.records import ddb
 
     current = record(name) or {"name": name, "version": 0}
     current.update(fields)

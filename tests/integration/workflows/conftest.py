@@ -25,7 +25,8 @@ from chalice.test import Client
 
 import devstack
 from app import app
-from chalicelib.api import aws_clients, ddb
+from chalicelib import aws_clients
+from chalicelib.records import ddb
 from devstack import landscape
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from chalicelib.api import ddb
+from chalicelib.records import ddb
 
 from .conftest import TABLE, World, aws, create_parameters
 

@@ -13,8 +13,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import aws_clients, ddb, pagination
-from .errors import ServiceUnavailableError
+from chalicelib import aws_clients
+from chalicelib.api.errors import ServiceUnavailableError
+
+from . import ddb, pagination
 
 KEY = "name"
 CLAIM_PREFIX = "hostname#"

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .errors import BadRequestError
+from chalicelib.api.errors import BadRequestError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100

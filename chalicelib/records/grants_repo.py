@@ -6,7 +6,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import aws_clients, ddb, pagination
+from chalicelib import aws_clients
+
+from . import ddb, pagination
 
 KEYS = ("principal", "environment")
 
