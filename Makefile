@@ -40,7 +40,9 @@ check-stage:
 policies: check-stage $(STAMP)
 	$(BIN)/python -m chalicelib.platform.policies --stage $(STAGE)
 
+# The reconciler's schedule is written by `chalice deploy` from app.py: give it the stage's rate.
 deploy: policies
+	RECONCILE_RATE_MINUTES="$$($(BIN)/python -c 'import json, sys; print(json.load(open(".chalice/config.json"))["stages"][sys.argv[1]]["environment_variables"].get("RECONCILE_RATE_MINUTES", ""))' $(STAGE))" \
 	$(BIN)/chalice deploy --stage $(STAGE)
 	$(BIN)/python -m chalicelib.platform.setup --stage $(STAGE) $(if $(AUTHX_DEPS),--authx-deps $(AUTHX_DEPS))
 

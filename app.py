@@ -4,11 +4,12 @@ Thin by design (DESIGN §1): routes of the admin API and the pure Lambda functio
 state machines call; each delegates to chalicelib.
 """
 
-from chalice import Chalice, IAMAuthorizer
+from chalice import Chalice, IAMAuthorizer, Rate
 
 from chalicelib.api import handlers, settings
 from chalicelib.api.http import handled
-from chalicelib.workflow import steps
+from chalicelib.workflow import reconcile, steps
+from chalicelib.workflow import settings as workflow_settings
 
 app = Chalice(app_name="mwaa-gate")
 
@@ -41,6 +42,12 @@ def get_environment(name):
 @handled
 def offboard_environment(name):
     return handlers.offboard_environment(app.current_request, name)
+
+
+@app.route("/environments/{name}/reconcile", methods=["POST"], **ROUTE)
+@handled
+def reconcile_environment(name):
+    return handlers.reconcile_environment(app.current_request, name)
 
 
 @app.route("/grants", methods=["POST"], **ROUTE)
@@ -141,3 +148,11 @@ def offboard_finish(event, context):
 @app.lambda_function(name="offboard_fail")
 def offboard_fail(event, context):
     return steps.offboard_fail(event)
+
+
+# --- reconciler (DESIGN §4 Reconciliation) ------------------------------------------------------
+
+
+@app.schedule(Rate(workflow_settings.reconcile_minutes(), unit=Rate.MINUTES), name="reconcile")
+def reconcile_all(event):
+    return reconcile.run_all()

@@ -15,7 +15,7 @@ from authx.settings import Settings
 from authx.token import Identity
 
 _GRANT_ATTRIBUTES = ["principal", "environment", "rbac_role", "expires_at"]
-_ENVIRONMENT_ATTRIBUTES = ["name", "status", "login_host"]
+_ENVIRONMENT_ATTRIBUTES = ["name", "status", "login_host", "airflow_version"]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from authx import airflow_paths
 from authx.errors import Misconfigured
 from authx.roles import canonical_role
 
@@ -28,6 +29,7 @@ _VARIABLES = (
     "ALB_COOKIE_NAME",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
+    airflow_paths.ENV_VARIABLE,
 )
 
 # arn:<partition>:iam::<account>:role/<path/>name
@@ -57,6 +59,7 @@ class Settings:
     idp_logout_url: str | None
     cookie_name: str
     region: str
+    airflow_paths: Mapping[int, airflow_paths.Paths]
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -99,6 +102,10 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
     cookie_name = environ.get("ALB_COOKIE_NAME", "").strip() or "AWSELBAuthSessionCookie"
     if not _COOKIE_NAME.fullmatch(cookie_name):
         raise Misconfigured("ALB_COOKIE_NAME is not a valid cookie name")
+    try:
+        paths = airflow_paths.parse(environ.get(airflow_paths.ENV_VARIABLE))
+    except airflow_paths.AirflowPathsError as error:
+        raise Misconfigured(str(error)) from error
     idp_logout_url = environ.get("IDP_LOGOUT_URL", "").strip() or None
     if idp_logout_url is not None and not idp_logout_url.startswith("https://"):
         raise Misconfigured("IDP_LOGOUT_URL must be an https URL")
@@ -113,6 +120,7 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
         idp_logout_url=idp_logout_url,
         cookie_name=cookie_name,
         region=region,
+        airflow_paths=paths,
     )
 
 

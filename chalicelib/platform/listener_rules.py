@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from authx.airflow_paths import AUTHX_CLOSE_PATH, AUTHX_LOGIN_PATH, AUTHX_LOGOUT_PATHS
 from chalicelib import oidc
-from chalicelib.workflow.routing import LOGIN_PATH
 
 from .config import StageConfig
 from .report import CREATE, DELETE, UNCHANGED, UPDATE, Report
@@ -35,9 +35,9 @@ class Rule:
 
 
 RULES = (
-    Rule("logout", 1, ("/logout", "/logout/"), authenticate=True),
-    Rule("logout-close", 2, ("/logout/close",), authenticate=False),
-    Rule("login", 10000, (LOGIN_PATH,), authenticate=True),
+    Rule("logout", 1, AUTHX_LOGOUT_PATHS, authenticate=True),
+    Rule("logout-close", 2, (AUTHX_CLOSE_PATH,), authenticate=False),
+    Rule("login", 10000, (AUTHX_LOGIN_PATH,), authenticate=True),
 )
 
 

@@ -1,7 +1,9 @@
 """Least-privilege IAM policy documents, rendered from a stage's settings (pure; no AWS).
 
 - `api`: the admin API's Lambda (Chalice's `api_handler`): the two tables, start and describe
-  executions of the two state machines.
+  executions of the two state machines, and what `POST /environments/{name}/reconcile` does in
+  the request (describe; target groups, registrations and rules on the stage's listener; MWAA
+  GetEnvironment; the OIDC secret to rewrite a rule).
 - `steps`: the workflow step Lambdas: the environments table, EC2 peering/routes/security
   group rules, ELBv2 target groups and rules on the stage's listener, MWAA, the OIDC secret.
 - `authx`: the authX Lambda: read the tables, assume the Airflow-role IAM roles.
@@ -93,7 +95,60 @@ def api(cfg: StageConfig) -> dict[str, Any]:
         ),
         _statement("StartWorkflows", ["states:StartExecution"], machines),
         _statement("ObserveWorkflows", ["states:DescribeExecution"], executions),
+        *_reconcile(cfg),
     )
+
+
+def _reconcile(cfg: StageConfig) -> list[dict[str, Any]]:
+    """What reconciling one environment needs (the API's reconcile route)."""
+    listener = cfg.listener_arn
+    rules = listener.replace(":listener/", ":listener-rule/", 1) + "/*"
+    return [
+        _statement(
+            "ReconcileDescribe",
+            [
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeVpcEndpoints",
+                "ec2:DescribeVpcs",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTags",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            "*",  # Describe* calls take no resource-level permissions
+        ),
+        _statement(
+            "ReconcileTargets",
+            [
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:CreateTargetGroup",
+                "elasticloadbalancing:DeregisterTargets",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:RegisterTargets",
+            ],
+            [_arn(cfg, "elasticloadbalancing", "targetgroup/*")],
+        ),
+        _statement(
+            "ReconcileRules",
+            [
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:ModifyRule",
+            ],
+            [listener, rules],
+        ),
+        _statement(
+            "ReconcileMwaa", ["airflow:GetEnvironment"], [_arn(cfg, "airflow", "environment/*")]
+        ),
+        _statement(
+            "ReconcileOidcClientSecret",
+            ["secretsmanager:GetSecretValue"],
+            [cfg.get("OIDC_CLIENT_SECRET_ARN")],
+        ),
+    ]
 
 
 def steps(cfg: StageConfig) -> dict[str, Any]:
@@ -162,6 +217,7 @@ def steps(cfg: StageConfig) -> dict[str, Any]:
                 "elasticloadbalancing:CreateTargetGroup",
                 "elasticloadbalancing:DeleteTargetGroup",
                 "elasticloadbalancing:DeregisterTargets",
+                "elasticloadbalancing:ModifyTargetGroup",
                 "elasticloadbalancing:ModifyTargetGroupAttributes",
                 "elasticloadbalancing:RegisterTargets",
             ],
@@ -173,6 +229,7 @@ def steps(cfg: StageConfig) -> dict[str, Any]:
                 "elasticloadbalancing:AddTags",
                 "elasticloadbalancing:CreateRule",
                 "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:ModifyRule",
             ],
             [listener, rules],
         ),

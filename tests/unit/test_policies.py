@@ -70,8 +70,19 @@ def test_api_policy_names_only_its_tables_and_state_machines() -> None:
         "arn:aws:states:eu-west-1:111122223333:execution:mwaa-gate-dev-offboard:*",
         "arn:aws:states:eu-west-1:111122223333:execution:mwaa-gate-dev-onboard:*",
     ]
-    resources = [r for s in document["Statement"] for r in s["Resource"]]
-    assert "*" not in resources
+    # "*" only for Describe calls, which take no resource (the reconcile route needs them).
+    assert [s["Sid"] for s in document["Statement"] if s["Resource"] == "*"] == [
+        "ReconcileDescribe"
+    ]
+    assert all(
+        a.split(":")[1].startswith("Describe")
+        for a in statement(document, "ReconcileDescribe")["Action"]
+    )
+    assert statement(document, "ReconcileOidcClientSecret")["Resource"] == [SECRET]
+    assert set(statement(document, "ReconcileRules")["Resource"]) == {
+        LISTENER,
+        LISTENER.replace(":listener/", ":listener-rule/") + "/*",
+    }
 
 
 def test_steps_policy_scopes_rules_to_the_listener_and_reads_only_the_oidc_secret() -> None:
@@ -137,7 +148,7 @@ def test_chalice_gives_the_api_and_each_step_lambda_its_policy_file(stage: str) 
     api = chalice.scope(stage, "api_handler")
     assert api.autogen_policy is False
     assert api.iam_policy_file == names["api"]
-    for function in declared:
+    for function in [*declared, "reconcile"]:  # the scheduled reconciler too
         scoped = chalice.scope(stage, function)
         assert scoped.autogen_policy is False
         assert scoped.iam_policy_file == names["steps"], function
