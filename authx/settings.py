@@ -10,7 +10,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from authx import airflow_paths
@@ -27,6 +27,7 @@ _VARIABLES = (
     "GROUPS_CLAIM",
     "IDP_LOGOUT_URL",
     "ALB_COOKIE_NAME",
+    "REQUIRE_VERIFIED_EMAIL",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
     airflow_paths.ENV_VARIABLE,
@@ -59,7 +60,10 @@ class Settings:
     idp_logout_url: str | None
     cookie_name: str
     region: str
-    airflow_paths: Mapping[int, airflow_paths.Paths]
+    airflow_paths: Mapping[int, airflow_paths.Paths] = field(
+        default_factory=lambda: dict(airflow_paths.DEFAULTS)
+    )
+    require_verified_email: bool = True
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -84,6 +88,15 @@ def _rbac_roles(raw: str) -> dict[str, RbacRole]:
             raise Misconfigured(f"RBAC_ROLE_ARNS has a bad entry for {name!r}")
         roles[role] = RbacRole(arn=arn, partition=match.group(1), account=match.group(2))
     return roles
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise Misconfigured(f"{name} must be true or false")
+    return raw == "true"
 
 
 def from_environ(environ: Mapping[str, str]) -> Settings:
@@ -121,6 +134,7 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
         cookie_name=cookie_name,
         region=region,
         airflow_paths=paths,
+        require_verified_email=_flag(environ, "REQUIRE_VERIFIED_EMAIL", default=True),
     )
 
 
