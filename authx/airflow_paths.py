@@ -33,7 +33,7 @@ DEFAULT_MAJOR = 2  # a record without `airflow_version` predates Airflow 3 suppo
 # An ALB path-pattern value: at most 128 characters; no query, fragment, space or wildcard here.
 _PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()+,;=:@/-]{0,127}$")
 _COOKIE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
-_VERSION = re.compile(r"^(\d{1,3})(?:\.\d{1,6}){0,3}$")
+_VERSION = re.compile(r"^([0-9]{1,3})(?:\.[0-9]{1,6}){0,3}$")
 MAX_LOGOUT_PATHS = 3  # with the host and the no-session path, a rule's 5 condition values
 
 

@@ -42,6 +42,7 @@ AUTHX_OPTIONAL = (
     "IDP_LOGOUT_URL",
     "ALB_PUBLIC_KEY_URL",
     "ALB_COOKIE_NAME",
+    "AIRFLOW_PATHS",  # the per-version path overrides (authx/airflow_paths.py), if any
 )
 
 
