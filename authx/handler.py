@@ -13,7 +13,7 @@ from typing import Any
 
 from authx import alb, audit, login, logout, pages
 from authx.audit import Decision
-from authx.errors import AwsCause, MethodNotAllowed, Refusal, UnknownPath
+from authx.errors import AwsCause, MethodNotAllowed, Refusal, SingleValueHeaders, UnknownPath
 
 Route = Callable[[alb.Request, Decision, float], alb.Response]
 
@@ -23,6 +23,11 @@ ROUTES: dict[str, Route] = {
     logout.CLOSE_PATH: logout.close,
 }
 METHODS = ("GET",)
+SINGLE_VALUE_MESSAGE = (
+    "authX needs multi-value headers on its target group "
+    "(lambda.multi_value_headers.enabled = true): without them the load balancer keeps one "
+    "Set-Cookie only, and signing out could not end the session."
+)
 
 
 def _route(request: alb.Request, decision: Decision) -> alb.Response:
@@ -51,6 +56,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = alb.parse(event)
         multi_value = request.multi_value
         decision.method, decision.path = request.method, request.path
+        if not multi_value:
+            raise SingleValueHeaders(SINGLE_VALUE_MESSAGE)
         trace = request.header("x-amzn-trace-id")
         audit.logger.set_correlation_id(trace)
         response = _route(request, decision)
