@@ -75,10 +75,17 @@ class World:
             return self.client.http.get(path)
 
     def record(self, name: str) -> dict[str, Any]:
-        item = aws("dynamodb").get_item(
-            TableName=TABLE, Key={"name": {"S": name}}, ConsistentRead=True
-        )
-        return ddb.deserialize(item.get("Item")) or {}
+        # moto serialises an item while a workflow thread may be writing it (AWS reads are
+        # atomic; moto's dict copy is not): read again when that race shows.
+        for _ in range(5):
+            try:
+                item = aws("dynamodb").get_item(
+                    TableName=TABLE, Key={"name": {"S": name}}, ConsistentRead=True
+                )
+                return ddb.deserialize(item.get("Item")) or {}
+            except RuntimeError:
+                time.sleep(0.05)
+        raise AssertionError(f"could not read the record of {name}")
 
     def wait(self, name: str, until: tuple[str, ...] = TERMINAL, timeout: float = 90) -> dict:
         """The record once its status is one of `until` and its execution has stopped."""
