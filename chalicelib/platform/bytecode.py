@@ -7,16 +7,23 @@ comparing timestamps or hashing the source (a zip extracted by Lambda has no mea
 mtimes) — the source stays in the zip for tracebacks. Code objects name their file by its path
 in the zip, not the build machine's. Entries are sorted, with fixed times and modes, so the
 same sources give the same bytes (and Lambda's CodeSha256) on any machine.
+
+Compiling happens in a fresh interpreter (`python -I -S`), all files in sorted order: marshal
+writes a back-reference flag depending on an object's reference count, so the same source
+compiled in a process that has imported other modules (interned the same names) can give
+other bytes. A fresh, isolated interpreter gives the same bytes every time.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import io
-import py_compile
+import json
+import subprocess
+import sys
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -29,22 +36,45 @@ def pyc_name(source_name: str) -> str:
     return importlib.util.cache_from_source(source_name)
 
 
-def compile_source(source_name: str, source: bytes) -> bytes | None:
-    """The `.pyc` bytes of `source`, or None when it does not compile (kept as source only)."""
+# Runs in the fresh interpreter: argv[1] is a folder with `sources/<name>` and `names.json`;
+# writes `compiled/<name>` for each source that compiles.
+_WORKER = """
+import json, os, py_compile, sys
+root = sys.argv[1]
+for name in json.load(open(os.path.join(root, "names.json"))):
+    target = os.path.join(root, "compiled", name)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    try:
+        py_compile.compile(
+            os.path.join(root, "sources", name), cfile=target, dfile=name, doraise=True,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+    except (py_compile.PyCompileError, ValueError):
+        pass
+"""
+
+
+def compile_sources(sources: Mapping[str, bytes]) -> dict[str, bytes]:
+    """`{source name: .pyc bytes}` for every source that compiles (others stay source only)."""
+    if not sources:
+        return {}
     with tempfile.TemporaryDirectory() as folder:
-        source_path, pyc_path = Path(folder, "module.py"), Path(folder, "module.pyc")
-        source_path.write_bytes(source)
-        try:
-            py_compile.compile(
-                str(source_path),
-                cfile=str(pyc_path),
-                dfile=source_name,
-                doraise=True,
-                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-            )
-        except (py_compile.PyCompileError, ValueError):
-            return None
-        return pyc_path.read_bytes()
+        root = Path(folder)
+        names = sorted(sources)
+        for name in names:
+            path = root / "sources" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(sources[name])
+        (root / "names.json").write_text(json.dumps(names))
+        subprocess.run(  # noqa: S603 - this interpreter, isolated, our own worker
+            [sys.executable, "-I", "-S", "-c", _WORKER, str(root)], check=True
+        )
+        compiled = {}
+        for name in names:
+            path = root / "compiled" / name
+            if path.exists():
+                compiled[name] = path.read_bytes()
+        return compiled
 
 
 def skipped(name: str) -> bool:
@@ -63,16 +93,17 @@ def write_zip(entries: Iterable[tuple[str, bytes, bool]]) -> bytes:
     """A zip of `(name, content, executable)` entries plus the bytecode of each `.py`."""
     files: dict[str, tuple[bytes, bool]] = {}
     for name, content, executable in entries:
+        parts = name.split("/")
+        if name.startswith("/") or ".." in parts or "" in parts or "\\" in name:
+            raise ValueError(f"not a relative path inside a zip: {name!r}")
         if skipped(name):
             continue
         if name in files:
             raise ValueError(f"two files for {name} in one zip")
         files[name] = (content, executable)
-    for name, (content, _) in list(files.items()):
-        if name.endswith(".py"):
-            compiled = compile_source(name, content)
-            if compiled is not None:
-                files[pyc_name(name)] = (compiled, False)
+    sources = {name: content for name, (content, _) in files.items() if name.endswith(".py")}
+    for name, compiled in compile_sources(sources).items():
+        files[pyc_name(name)] = (compiled, False)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(files):
