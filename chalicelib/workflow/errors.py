@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib import aws_clients
 from chalicelib.aws_clients import TRANSIENT_AWS_CODES
 
 
@@ -76,6 +77,22 @@ def aws_call(what: str) -> Iterator[None]:
         raise AwsCallFailed(text) from error
     except BotoCoreError as error:
         raise TransientAwsError(f"{what} failed: {error}") from error
+    except aws_clients.MemberAccountUnavailable as error:
+        raise MemberAccountUnavailable(str(error)) from error
+
+
+@contextmanager
+def member_account() -> Iterator[None]:
+    """A member role that cannot be assumed, as the step error that names the template."""
+    try:
+        yield
+    except aws_clients.MemberAccountUnavailable as error:
+        raise MemberAccountUnavailable(str(error)) from error
+
+
+class MemberAccountUnavailable(StepError):
+    """The environment's account has not run the member template: its member role cannot be
+    assumed (the message names the template and the role)."""
 
 
 class UnsupportedEnvironment(StepError):

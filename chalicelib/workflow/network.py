@@ -2,6 +2,12 @@
 
 Each function observes what exists, makes only what is missing, and returns what it made, so a
 retry or a re-run makes nothing twice (DESIGN §4, §8 "observe → plan → apply").
+
+`where` says on which side a call acts: `HERE` is the ALB's account and region (the service's
+own); an environment's `Location` may be a member account, reached through its member role.
+A peering across accounts is requested here (with the peer's owner id) and accepted there; the
+environment's side gets its routes, its ingress rule (referencing the ALB's security group in
+the ALB's account) and tags on the peering made with its own credentials.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib import aws_clients
+from chalicelib.aws_clients import Location
 
 from . import tags
 from .errors import NetworkConflict, TransientAwsError, aws_call, error_code
@@ -29,6 +35,7 @@ NOT_FOUND = {
     "InvalidRouteTableID.NotFound",
 }
 LIVE_PEERING = {"initiating-request", "pending-acceptance", "provisioning", "active"}
+HERE = Location()
 
 
 @dataclass(frozen=True)
@@ -37,9 +44,9 @@ class Vpc:
     cidrs: tuple[str, ...]
 
 
-def vpc(vpc_id: str) -> Vpc:
+def vpc(vpc_id: str, where: Location = HERE) -> Vpc:
     with aws_call("ec2:DescribeVpcs"):
-        found = aws_clients.ec2().describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
+        found = where.ec2().describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
     cidrs = [
         block["CidrBlock"]
         for block in found.get("CidrBlockAssociationSet", [])
@@ -48,13 +55,13 @@ def vpc(vpc_id: str) -> Vpc:
     return Vpc(found["VpcId"], tuple(cidrs))
 
 
-def vpc_of_subnets(subnet_ids: Iterable[str]) -> Vpc:
+def vpc_of_subnets(subnet_ids: Iterable[str], where: Location = HERE) -> Vpc:
     with aws_call("ec2:DescribeSubnets"):
-        subnets = aws_clients.ec2().describe_subnets(SubnetIds=list(subnet_ids))["Subnets"]
+        subnets = where.ec2().describe_subnets(SubnetIds=list(subnet_ids))["Subnets"]
     vpc_ids = {subnet["VpcId"] for subnet in subnets}
     if len(vpc_ids) != 1:
         raise NetworkConflict(f"the environment's subnets span VPCs {sorted(vpc_ids)}")
-    return vpc(vpc_ids.pop())
+    return vpc(vpc_ids.pop(), where)
 
 
 def overlapping(first: Iterable[str], second: Iterable[str]) -> list[tuple[str, str]]:
@@ -66,14 +73,13 @@ def overlapping(first: Iterable[str], second: Iterable[str]) -> list[tuple[str, 
     ]
 
 
-def route_tables(vpc_id: str, subnet_ids: Iterable[str]) -> list[str]:
+def route_tables(vpc_id: str, subnet_ids: Iterable[str], where: Location = HERE) -> list[str]:
     """The route table of each subnet: its explicit association, else the VPC's main table."""
-    ec2 = aws_clients.ec2()
     subnet_ids = list(subnet_ids)
     with aws_call("ec2:DescribeRouteTables"):
-        tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
-            "RouteTables"
-        ]
+        tables = where.ec2().describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+        )["RouteTables"]
     explicit: dict[str, str] = {}
     main = None
     for table in tables:
@@ -95,11 +101,10 @@ def route_tables(vpc_id: str, subnet_ids: Iterable[str]) -> list[str]:
 
 def find_peering(alb_vpc: str, environment_vpc: str) -> dict[str, Any] | None:
     """The live peering between the two VPCs, whoever made it (AWS allows only one)."""
-    ec2 = aws_clients.ec2()
     found: list[dict[str, Any]] = []
     for requester, accepter in ((alb_vpc, environment_vpc), (environment_vpc, alb_vpc)):
         with aws_call("ec2:DescribeVpcPeeringConnections"):
-            found += ec2.describe_vpc_peering_connections(
+            found += HERE.ec2().describe_vpc_peering_connections(
                 Filters=[
                     {"Name": "requester-vpc-info.vpc-id", "Values": [requester]},
                     {"Name": "accepter-vpc-info.vpc-id", "Values": [accepter]},
@@ -110,29 +115,39 @@ def find_peering(alb_vpc: str, environment_vpc: str) -> dict[str, Any] | None:
 
 
 def tagged_peerings(environment: str) -> list[dict[str, Any]]:
+    """Live peerings this service requested for `environment` (tagged in the ALB's account)."""
     with aws_call("ec2:DescribeVpcPeeringConnections"):
-        found = aws_clients.ec2().describe_vpc_peering_connections(
-            Filters=tags.ec2_filters(environment)
-        )["VpcPeeringConnections"]
+        found = HERE.ec2().describe_vpc_peering_connections(Filters=tags.ec2_filters(environment))[
+            "VpcPeeringConnections"
+        ]
     return [p for p in found if p.get("Status", {}).get("Code") in LIVE_PEERING]
 
 
-def ensure_peering(environment: str, alb_vpc: str, environment_vpc: str) -> tuple[str, bool]:
+def ensure_peering(
+    environment: str, alb_vpc: str, environment_vpc: str, where: Location = HERE
+) -> tuple[str, bool]:
     """An active peering ALB VPC → environment VPC; (its id, whether made now).
 
-    Environments in one VPC share the peering: the first one makes it (tagged), the others
-    use it; it is removed with the last of them (teardown counts its users).
+    Requested in the ALB's account (with the peer's owner id when `where` is another account),
+    accepted on the environment's side. Environments in one VPC share the peering: the first
+    one makes it (tagged), the others use it; it is removed with the last of them (teardown
+    counts its users).
     """
-    ec2 = aws_clients.ec2()
+    ec2 = HERE.ec2()
     peering = find_peering(alb_vpc, environment_vpc)
     made = False
     if peering is None:
+        request: dict[str, Any] = {
+            "VpcId": alb_vpc,
+            "PeerVpcId": environment_vpc,
+            "TagSpecifications": tags.ec2_specification("vpc-peering-connection", environment),
+        }
+        if where.other_account:
+            request["PeerOwnerId"] = where.account_id
+        if where.other_region:
+            request["PeerRegion"] = where.region
         with aws_call("ec2:CreateVpcPeeringConnection"):
-            peering = ec2.create_vpc_peering_connection(
-                VpcId=alb_vpc,
-                PeerVpcId=environment_vpc,
-                TagSpecifications=tags.ec2_specification("vpc-peering-connection", environment),
-            )["VpcPeeringConnection"]
+            peering = ec2.create_vpc_peering_connection(**request)["VpcPeeringConnection"]
         made = True
     peering_id = peering["VpcPeeringConnectionId"]
     status = peering.get("Status", {}).get("Code")
@@ -143,17 +158,22 @@ def ensure_peering(environment: str, alb_vpc: str, environment_vpc: str) -> tupl
             ][0]["Status"]["Code"]
     if status == "pending-acceptance":
         with aws_call("ec2:AcceptVpcPeeringConnection"):
-            ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
+            where.ec2().accept_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
     elif status != "active":
         # Still being set up: the state machine retries this step until it can be accepted.
         raise TransientAwsError(f"peering {peering_id} is {status}; waiting for it")
+    if where.other_account and (made or tags.made_here(peering.get("Tags"))):
+        # Tags are per account: the accepter's side sees none of the requester's.
+        with aws_call("ec2:CreateTags"):
+            where.ec2().create_tags(Resources=[peering_id], Tags=tags.key_value_list(environment))
     return peering_id, made
 
 
 def delete_peering(peering_id: str) -> None:
+    """Delete a peering from the ALB's side (the requester may delete it, whoever accepted)."""
     with aws_call("ec2:DeleteVpcPeeringConnection"):
         try:
-            aws_clients.ec2().delete_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
+            HERE.ec2().delete_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
         except ClientError as error:
             if error_code(error) not in NOT_FOUND:
                 raise
@@ -163,10 +183,10 @@ def delete_peering(peering_id: str) -> None:
 
 
 def ensure_routes(
-    table_ids: Iterable[str], destinations: Iterable[str], peering_id: str
+    table_ids: Iterable[str], destinations: Iterable[str], peering_id: str, where: Location = HERE
 ) -> list[dict[str, str]]:
     """A route to each destination through the peering in each table; the routes it added."""
-    ec2 = aws_clients.ec2()
+    ec2 = where.ec2()
     table_ids, destinations = list(table_ids), list(destinations)
     with aws_call("ec2:DescribeRouteTables"):
         tables = ec2.describe_route_tables(RouteTableIds=table_ids)["RouteTables"]
@@ -211,9 +231,11 @@ def ensure_routes(
     return added
 
 
-def delete_routes(routes: Iterable[dict[str, str]], peering_ids: set[str]) -> None:
+def delete_routes(
+    routes: Iterable[dict[str, str]], peering_ids: set[str], where: Location = HERE
+) -> None:
     """Delete the given routes, only while they still point at one of our peerings."""
-    ec2 = aws_clients.ec2()
+    ec2 = where.ec2()
     for route in routes:
         with aws_call("ec2:DescribeRouteTables"):
             try:
@@ -248,18 +270,25 @@ def delete_routes(routes: Iterable[dict[str, str]], peering_ids: set[str]) -> No
 # --- ingress -----------------------------------------------------------------------------------
 
 
-def _ingress_rules(group_id: str) -> list[dict[str, Any]]:
+def _ingress_rules(group_id: str, where: Location) -> list[dict[str, Any]]:
     with aws_call("ec2:DescribeSecurityGroupRules"):
-        return aws_clients.ec2().describe_security_group_rules(
+        return where.ec2().describe_security_group_rules(
             Filters=[{"Name": "group-id", "Values": [group_id]}]
         )["SecurityGroupRules"]
 
 
 def ensure_ingress(
-    environment: str, group_id: str, source_group_ids: Iterable[str]
+    environment: str,
+    group_id: str,
+    source_group_ids: Iterable[str],
+    where: Location = HERE,
+    source_account: str | None = None,
 ) -> list[dict[str, str]]:
-    """HTTPS from each ALB security group into the environment's group; the rules it added."""
-    rules = _ingress_rules(group_id)
+    """HTTPS from each ALB security group into the environment's group; the rules it added.
+
+    In another account the source is referenced with its owner (`source_account`), across the
+    peering, as AWS requires."""
+    rules = _ingress_rules(group_id, where)
     added = []
     for source in source_group_ids:
         present = any(
@@ -272,17 +301,18 @@ def ensure_ingress(
         )
         if present:
             continue
+        pair = {"GroupId": source, "Description": f"mwaa-gate ALB to {environment}"}
+        if source_account:
+            pair["UserId"] = source_account
         with aws_call("ec2:AuthorizeSecurityGroupIngress"):
-            made = aws_clients.ec2().authorize_security_group_ingress(
+            made = where.ec2().authorize_security_group_ingress(
                 GroupId=group_id,
                 IpPermissions=[
                     {
                         "IpProtocol": "tcp",
                         "FromPort": HTTPS,
                         "ToPort": HTTPS,
-                        "UserIdGroupPairs": [
-                            {"GroupId": source, "Description": f"mwaa-gate ALB to {environment}"}
-                        ],
+                        "UserIdGroupPairs": [pair],
                     }
                 ],
                 TagSpecifications=tags.ec2_specification("security-group-rule", environment),
@@ -293,7 +323,7 @@ def ensure_ingress(
 
 
 def tagged_ingress(
-    environment: str | None = None, group_id: str | None = None
+    environment: str | None = None, group_id: str | None = None, where: Location = HERE
 ) -> list[dict[str, str]]:
     """Ingress rules this service made: for an environment, or any of this deployment's in a
     security group (which the environments using that group share)."""
@@ -301,17 +331,15 @@ def tagged_ingress(
     if group_id:
         filters = [*filters, {"Name": "group-id", "Values": [group_id]}]
     with aws_call("ec2:DescribeSecurityGroupRules"):
-        rules = aws_clients.ec2().describe_security_group_rules(Filters=filters)[
-            "SecurityGroupRules"
-        ]
+        rules = where.ec2().describe_security_group_rules(Filters=filters)["SecurityGroupRules"]
     return [{"group_id": r["GroupId"], "rule_id": r["SecurityGroupRuleId"]} for r in rules]
 
 
-def revoke_ingress(rules: Iterable[dict[str, str]]) -> None:
+def revoke_ingress(rules: Iterable[dict[str, str]], where: Location = HERE) -> None:
     for rule in rules:
         with aws_call("ec2:RevokeSecurityGroupIngress"):
             try:
-                aws_clients.ec2().revoke_security_group_ingress(
+                where.ec2().revoke_security_group_ingress(
                     GroupId=rule["group_id"], SecurityGroupRuleIds=[rule["rule_id"]]
                 )
             except ClientError as error:

@@ -8,12 +8,16 @@ anything else to `onboard_rollback` / `offboard_fail`.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
 from aws_lambda_powertools import Logger
 
+from chalicelib import aws_clients
+from chalicelib.aws_clients import Location
 from chalicelib.records import environments_repo
 
 from . import alb, mwaa_env, network, record, routing, settings, targets, teardown
@@ -23,6 +27,7 @@ from .errors import (
     TeardownIncomplete,
     UnsupportedEnvironment,
     WrongExecution,
+    member_account,
 )
 
 logger = Logger(service="mwaa-gate")
@@ -40,9 +45,27 @@ def _log(step: str, name: str, **details: Any) -> None:
     logger.info("workflow step", extra={"step": step, "environment": name, **details})
 
 
+def _mwaa_name(current: dict[str, Any]) -> str:
+    """The environment's name in MWAA (DESIGN §2: `mwaa_name`, by default the record's name)."""
+    return str(current.get("mwaa_name") or current["name"])
+
+
+def _step(function: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """A step: a member role that cannot be assumed fails it with the error that names the
+    member template (not a raw exception)."""
+
+    @functools.wraps(function)
+    def run(event: dict[str, Any]) -> dict[str, Any]:
+        with member_account():
+            return function(event)
+
+    return run
+
+
 # --- onboard -----------------------------------------------------------------------------------
 
 
+@_step
 def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
     """PENDING → ONBOARDING after checking everything that can be checked before making things."""
     name, execution = _ids(event)
@@ -50,17 +73,19 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
     if current.get("status") not in ("PENDING", "ONBOARDING"):
         raise WrongExecution(f"environment {name} is {current.get('status')}, not PENDING")
     mode = current["mode"]
+    where, mwaa_name = Location.of(current), _mwaa_name(current)
+    where.check()  # another account: its member role, or the error naming the template
     if mode == "attach":
-        environment = mwaa_env.require_available(name)
+        environment = mwaa_env.require_available(mwaa_name, where)
         access = environment.get("WebserverAccessMode", PRIVATE)
         subnets = environment["NetworkConfiguration"]["SubnetIds"]
     else:
         parameters = current.get("create") or {}
-        existing = mwaa_env.describe(name)
+        existing = mwaa_env.describe(mwaa_name, where)
         if existing is not None and not mwaa_env.ours(existing, name):
             raise UnsupportedEnvironment(
-                f"an MWAA environment named {name} already exists and was not created by this "
-                "service; onboard it with mode 'attach' instead"
+                f"an MWAA environment named {mwaa_name} already exists and was not created by "
+                "this service; onboard it with mode 'attach' instead"
             )
         access = parameters.get("WebserverAccessMode", PRIVATE)
         subnets = parameters["NetworkConfiguration"]["SubnetIds"]
@@ -69,13 +94,28 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
             f"environment {name} uses web server access mode {access}; mwaa-gate serves "
             f"{' and '.join(SUPPORTED_ACCESS)} only"
         )
-    changes: dict[str, Any] = {"status": "ONBOARDING", "access_mode": access}
+    if access == PRIVATE and where.other_region:
+        raise UnsupportedEnvironment(
+            f"environment {name} is PRIVATE_ONLY in {where.region}, but the ALB is in "
+            f"{aws_clients.own_region()}: it reaches private web servers through VPC peering "
+            "with security-group references, which work within one region only. Make the "
+            "environment PUBLIC_ONLY, or serve it from an mwaa-gate deployment in "
+            f"{where.region}"
+        )
+    own_account = aws_clients.own_identity()[0]
+    changes: dict[str, Any] = {
+        "status": "ONBOARDING",
+        "access_mode": access,
+        "account_id": where.account_id or own_account,
+        "region": where.region or aws_clients.own_region(),
+        "mwaa_name": mwaa_name,
+    }
     if access == PRIVATE:
         listener = settings.alb().listener_arn
         rules = alb.rules(listener)  # listed once for the quota check and the slot
         ours = {rule["RuleArn"] for rule in routing.tagged_rules(listener, name, rules)}
         others = [rule for rule in rules if rule["RuleArn"] not in ours]
-        changes.update(_validate_private(current, subnets, others))
+        changes.update(_validate_private(current, subnets, others, where))
     current = record.save(current, **changes)
     if access == PRIVATE:
         _reserve_routing(current, {int(rule["Priority"]) for rule in others})
@@ -84,12 +124,15 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _validate_private(
-    current: dict[str, Any], subnets: list[str], other_rules: list[dict[str, Any]]
+    current: dict[str, Any],
+    subnets: list[str],
+    other_rules: list[dict[str, Any]],
+    where: Location,
 ) -> dict[str, Any]:
     name = current["name"]
     alb_settings = settings.alb()
     balancer = alb.behind(alb_settings.listener_arn)
-    environment_vpc = network.vpc_of_subnets(subnets)
+    environment_vpc = network.vpc_of_subnets(subnets, where)
     alb_vpc = network.vpc(balancer.vpc_id)
     peered = environment_vpc.id != alb_vpc.id
     if peered:
@@ -142,41 +185,50 @@ def _reserve_routing(current: dict[str, Any], busy: set[int]) -> None:
     record.remember(current, host=host, slot=slot)
 
 
+@_step
 def onboard_create_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
-    mwaa_env.ensure_created(name, current.get("create") or {})
+    mwaa_env.ensure_created(
+        _mwaa_name(current), current.get("create") or {}, Location.of(current), tag_name=name
+    )
     if not record.created(current).get("environment"):
         record.remember(current, environment=True)
     _log("onboard_create_environment", name)
     return mwaa_env.first_wait(event["timing"])
 
 
+@_step
 def onboard_poll_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
-    record.owned(name, execution)
-    wait = mwaa_env.poll(name, event["wait"], event["timing"])
+    current = record.owned(name, execution)
+    wait = mwaa_env.poll(_mwaa_name(current), event["wait"], event["timing"], Location.of(current))
     _log("onboard_poll_environment", name, available=wait["available"], next_wait=wait["seconds"])
     return wait
 
 
 def _private_context(current: dict[str, Any]) -> tuple[dict[str, Any], alb.LoadBalancer]:
-    environment = mwaa_env.require_available(current["name"])
+    environment = mwaa_env.require_available(_mwaa_name(current), Location.of(current))
     return environment, alb.behind(settings.alb().listener_arn)
 
 
+@_step
 def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
-    """Peering (unless same VPC), routes both ways, HTTPS from the ALB's security groups."""
+    """Peering (unless same VPC), routes both ways, HTTPS from the ALB's security groups.
+
+    In another account: requested here and accepted there, routes and the ingress rule made
+    there with the member role (the rule names the ALB's group with its account)."""
     name, execution = _ids(event)
     current = record.owned(name, execution)
+    where = Location.of(current)
     environment, balancer = _private_context(current)
     subnets = environment["NetworkConfiguration"]["SubnetIds"]
-    environment_vpc = network.vpc_of_subnets(subnets)
+    environment_vpc = network.vpc_of_subnets(subnets, where)
     alb_vpc = network.vpc(balancer.vpc_id)
     group_id = environment["NetworkConfiguration"]["SecurityGroupIds"][0]
     peering_id = None
     if environment_vpc.id != alb_vpc.id:
-        peering_id, made = network.ensure_peering(name, alb_vpc.id, environment_vpc.id)
+        peering_id, made = network.ensure_peering(name, alb_vpc.id, environment_vpc.id, where)
         mine = {"peering_connection_id": peering_id} if made else {}
         current = record.save(
             current,
@@ -188,11 +240,17 @@ def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
             network.route_tables(alb_vpc.id, balancer.subnet_ids), environment_vpc.cidrs, peering_id
         )
         network.ensure_routes(
-            network.route_tables(environment_vpc.id, subnets), alb_vpc.cidrs, peering_id
+            network.route_tables(environment_vpc.id, subnets, where),
+            alb_vpc.cidrs,
+            peering_id,
+            where,
         )
     else:
         current = record.save(current, ingress_group_id=group_id)
-    added = network.ensure_ingress(name, group_id, balancer.security_group_ids)
+    source_account = aws_clients.own_identity()[0] if where.other_account else None
+    added = network.ensure_ingress(
+        name, group_id, balancer.security_group_ids, where, source_account
+    )
     if added:
         known = record.created(current).get("ingress") or []
         record.remember(current, ingress=known + added)
@@ -200,13 +258,17 @@ def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
     return {"peering_connection_id": peering_id}
 
 
+@_step
 def onboard_register_targets(event: dict[str, Any]) -> dict[str, Any]:
-    """Endpoint IPs (API, not DNS) registered in the environment's IP target group."""
+    """Endpoint IPs (API, not DNS; in the environment's account) registered in the
+    environment's IP target group."""
     name, execution = _ids(event)
     current = record.owned(name, execution)
+    where = Location.of(current)
     environment, balancer = _private_context(current)
-    environment_vpc = network.vpc_of_subnets(environment["NetworkConfiguration"]["SubnetIds"])
-    ips = targets.endpoint_ips(environment, environment_vpc.id)
+    subnets = environment["NetworkConfiguration"]["SubnetIds"]
+    environment_vpc = network.vpc_of_subnets(subnets, where)
+    ips = targets.endpoint_ips(environment, environment_vpc.id, where)
     group_arn, _ = targets.ensure_target_group(name, balancer.vpc_id)
     current = record.remember(current, target_group_arn=group_arn)
     targets.sync_targets(group_arn, ips, network.vpc(balancer.vpc_id).cidrs)
@@ -215,6 +277,7 @@ def onboard_register_targets(event: dict[str, Any]) -> dict[str, Any]:
     return {"target_group_arn": group_arn, "endpoint_ips": ips}
 
 
+@_step
 def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
     """The two listener rules for the environment's host, behind authenticate-oidc."""
     name, execution = _ids(event)
@@ -233,10 +296,11 @@ def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
     return {"rule_arns": rule_arns}
 
 
+@_step
 def onboard_finish(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
-    environment = mwaa_env.require_available(name)
+    environment = mwaa_env.require_available(_mwaa_name(current), Location.of(current))
     webserver = environment.get("WebserverUrl", "")
     webserver_host = urlparse(webserver).hostname if "//" in webserver else webserver
     if current.get("access_mode") == PRIVATE:
@@ -248,6 +312,7 @@ def onboard_finish(event: dict[str, Any]) -> dict[str, Any]:
         status="READY",
         login_host=login_host,
         webserver_hostname=webserver_host,
+        airflow_version=environment.get("AirflowVersion") or current.get("airflow_version"),
         error=None,
     )
     _log("onboard_finish", name, login_host=login_host)
@@ -289,6 +354,7 @@ def _owned_or_stale(step: str, name: str, execution: str) -> dict[str, Any] | No
 STALE = {"code": "StaleExecution", "cause": "another execution now handles this environment"}
 
 
+@_step
 def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
     """Compensation: remove what this run made, in reverse, then record FAILED with the cause."""
     name, execution = _ids(event)
@@ -300,7 +366,7 @@ def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
     problems = teardown.remove_all(name, current)
     if created.get("environment") and current.get("mode") == "create":
         try:
-            mwaa_env.start_delete(name)
+            mwaa_env.start_delete(_mwaa_name(current), Location.of(current))
         except Exception as failure:  # keep compensating; the problem is recorded below
             problems.append(str(failure))
     if problems:
@@ -326,6 +392,7 @@ def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
 # --- offboard ----------------------------------------------------------------------------------
 
 
+@_step
 def offboard_begin(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -340,6 +407,7 @@ def offboard_begin(event: dict[str, Any]) -> dict[str, Any]:
     return {"delete_environment": delete}
 
 
+@_step
 def offboard_teardown(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -361,22 +429,27 @@ def offboard_teardown(event: dict[str, Any]) -> dict[str, Any]:
     return {"removed": True}
 
 
+@_step
 def offboard_delete_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
-    record.owned(name, execution)
-    exists = mwaa_env.start_delete(name)
+    current = record.owned(name, execution)
+    exists = mwaa_env.start_delete(_mwaa_name(current), Location.of(current))
     _log("offboard_delete_environment", name, exists=exists)
     return {**mwaa_env.first_wait(event["timing"]), "gone": not exists}
 
 
+@_step
 def offboard_poll_deleted(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
-    record.owned(name, execution)
-    wait = mwaa_env.poll_deleted(name, event["wait"], event["timing"])
+    current = record.owned(name, execution)
+    wait = mwaa_env.poll_deleted(
+        _mwaa_name(current), event["wait"], event["timing"], Location.of(current)
+    )
     _log("offboard_poll_deleted", name, gone=wait["gone"])
     return wait
 
 
+@_step
 def offboard_finish(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -389,6 +462,7 @@ def offboard_finish(event: dict[str, Any]) -> dict[str, Any]:
     return {"status": "OFFBOARDED"}
 
 
+@_step
 def offboard_fail(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     error = _failure(event)

@@ -4,6 +4,9 @@ Used by the onboarding compensation and by offboarding. Each kind of resource is
 the record and by tag, so a crash between making a thing and writing it down leaves nothing
 behind. Routes are found by their target: any route through a peering this service made is
 this service's. A peering or ingress rule shared with another live environment stays.
+
+For an environment in another account, its side (ingress rules, routes) is found and removed
+there, with the member role; the peering is deleted from the ALB's side, which requested it.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import aws_clients
+from chalicelib.aws_clients import Location
 from chalicelib.records import environments_repo
 
 from . import network, routing, settings, tags, targets
-from .errors import ConfigurationError, StepError, aws_call
+from .errors import ConfigurationError, MemberAccountUnavailable, StepError, aws_call
+
+HERE = Location()
 
 
 def _listener() -> str | None:
@@ -56,12 +62,13 @@ def _describe_peerings(ids: set[str]) -> list[dict[str, Any]]:
     if not ids:
         return []
     with aws_call("ec2:DescribeVpcPeeringConnections"):
-        return aws_clients.ec2().describe_vpc_peering_connections(
+        return HERE.ec2().describe_vpc_peering_connections(
             Filters=[{"Name": "vpc-peering-connection-id", "Values": sorted(ids)}]
         )["VpcPeeringConnections"]
 
 
-def _routes_through(peerings: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _routes_through(peerings: list[dict[str, Any]], side: Location) -> list[dict[str, str]]:
+    """Routes through these peerings in the route tables `side` sees (its own VPCs)."""
     ids = {p["VpcPeeringConnectionId"] for p in peerings}
     vpc_ids = {
         (p.get(side) or {}).get("VpcId")
@@ -71,7 +78,7 @@ def _routes_through(peerings: list[dict[str, Any]]) -> list[dict[str, str]]:
     if not vpc_ids:
         return []
     with aws_call("ec2:DescribeRouteTables"):
-        tables = aws_clients.ec2().describe_route_tables(
+        tables = side.ec2().describe_route_tables(
             Filters=[{"Name": "vpc-id", "Values": sorted(vpc_ids)}]
         )["RouteTables"]
     return [
@@ -87,18 +94,25 @@ def remove_network(name: str, current: dict[str, Any]) -> None:
     live environment uses it (environments in one VPC share the peering and its routes, and
     environments with one security group share the ingress rule)."""
     created = current.get("created") or {}
+    where = Location.of(current)
+    if not _reachable(where, current):
+        where = None  # nothing of ours can be on its side: it was never reached
     others = _other_users(name)
     shared_groups = {o.get("ingress_group_id") for o in others} - {None}
     rules = {(r["group_id"], r["rule_id"]) for r in created.get("ingress") or []}
-    rules |= {(r["group_id"], r["rule_id"]) for r in network.tagged_ingress(name)}
-    if current.get("ingress_group_id"):
-        found = network.tagged_ingress(group_id=current["ingress_group_id"])
-        rules |= {(r["group_id"], r["rule_id"]) for r in found}
-    network.revoke_ingress(
-        {"group_id": group, "rule_id": rule}
-        for group, rule in sorted(rules)
-        if group not in shared_groups
-    )
+    if where is not None:
+        rules |= {(r["group_id"], r["rule_id"]) for r in network.tagged_ingress(name, None, where)}
+        if current.get("ingress_group_id"):
+            found = network.tagged_ingress(group_id=current["ingress_group_id"], where=where)
+            rules |= {(r["group_id"], r["rule_id"]) for r in found}
+        network.revoke_ingress(
+            (
+                {"group_id": group, "rule_id": rule}
+                for group, rule in sorted(rules)
+                if group not in shared_groups
+            ),
+            where,
+        )
     ids = {p["VpcPeeringConnectionId"] for p in network.tagged_peerings(name)}
     ids |= {current.get("peering_connection_id"), created.get("peering_connection_id")} - {None}
     in_use = {o.get("peering_connection_id") for o in others} - {None}
@@ -109,11 +123,27 @@ def remove_network(name: str, current: dict[str, Any]) -> None:
     ]
     if not removable:
         return
-    network.delete_routes(
-        _routes_through(removable), {p["VpcPeeringConnectionId"] for p in removable}
-    )
+    removable_ids = {p["VpcPeeringConnectionId"] for p in removable}
+    elsewhere = where is not None and (where.other_account or where.other_region)
+    sides = [HERE, where] if elsewhere and where is not None else [HERE]
+    for side in sides:
+        network.delete_routes(_routes_through(removable, side), removable_ids, side)
     for peering in removable:
         network.delete_peering(peering["VpcPeeringConnectionId"])
+
+
+def _reachable(where: Location, current: dict[str, Any]) -> bool:
+    """Whether the environment's side can be searched. A member role that cannot be assumed
+    means nothing was made there (every change there needs it) unless the record says
+    otherwise, in which case the failure is reported."""
+    try:
+        where.check()
+    except aws_clients.MemberAccountUnavailable as error:
+        created = current.get("created") or {}
+        if created.get("ingress") or created.get("peering_connection_id"):
+            raise MemberAccountUnavailable(str(error)) from error
+        return False
+    return True
 
 
 def remove_all(name: str, current: dict[str, Any]) -> list[str]:
