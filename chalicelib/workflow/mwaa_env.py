@@ -35,14 +35,12 @@ def _where_text(where: Location) -> str:
 
 
 def describe(name: str, where: Location = HERE) -> dict[str, Any] | None:
-    try:
-        with aws_call("mwaa:GetEnvironment"):
-            client = where.mwaa()
-        return client.get_environment(Name=name)["Environment"]
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return None
-        with aws_call("mwaa:GetEnvironment"):
+    with aws_call("mwaa:GetEnvironment"):
+        try:
+            return where.mwaa().get_environment(Name=name)["Environment"]
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundException":
+                return None
             raise
 
 

@@ -7,7 +7,8 @@ retry or a re-run makes nothing twice (DESIGN §4, §8 "observe → plan → app
 own); an environment's `Location` may be a member account, reached through its member role.
 A peering across accounts is requested here (with the peer's owner id) and accepted there; the
 environment's side gets its routes, its ingress rule (referencing the ALB's security group in
-the ALB's account) and tags on the peering made with its own credentials.
+the ALB's account) and tags on the peering made with its own credentials. A route entry of the
+record names its account (`account_id`) when it lives in a member account.
 """
 
 from __future__ import annotations
@@ -75,11 +76,12 @@ def overlapping(first: Iterable[str], second: Iterable[str]) -> list[tuple[str, 
 
 def route_tables(vpc_id: str, subnet_ids: Iterable[str], where: Location = HERE) -> list[str]:
     """The route table of each subnet: its explicit association, else the VPC's main table."""
+    ec2 = where.ec2()
     subnet_ids = list(subnet_ids)
     with aws_call("ec2:DescribeRouteTables"):
-        tables = where.ec2().describe_route_tables(
-            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
-        )["RouteTables"]
+        tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
+            "RouteTables"
+        ]
     explicit: dict[str, str] = {}
     main = None
     for table in tables:
@@ -101,10 +103,11 @@ def route_tables(vpc_id: str, subnet_ids: Iterable[str], where: Location = HERE)
 
 def find_peering(alb_vpc: str, environment_vpc: str) -> dict[str, Any] | None:
     """The live peering between the two VPCs, whoever made it (AWS allows only one)."""
+    ec2 = HERE.ec2()
     found: list[dict[str, Any]] = []
     for requester, accepter in ((alb_vpc, environment_vpc), (environment_vpc, alb_vpc)):
         with aws_call("ec2:DescribeVpcPeeringConnections"):
-            found += HERE.ec2().describe_vpc_peering_connections(
+            found += ec2.describe_vpc_peering_connections(
                 Filters=[
                     {"Name": "requester-vpc-info.vpc-id", "Values": [requester]},
                     {"Name": "accepter-vpc-info.vpc-id", "Values": [accepter]},
@@ -182,44 +185,70 @@ def delete_peering(peering_id: str) -> None:
 # --- routes ------------------------------------------------------------------------------------
 
 
-def ensure_routes(
+def route(
+    table_id: str, destination: str, peering_id: str, where: Location = HERE
+) -> dict[str, str]:
+    """A route as the record keeps it (`created.routes`), with its account when it is in a
+    member account."""
+    entry = {
+        "route_table_id": table_id,
+        "destination": destination,
+        "peering_connection_id": peering_id,
+    }
+    if where.account_id and where.other_account:
+        entry["account_id"] = where.account_id
+    return entry
+
+
+def side(entry: dict[str, str]) -> Location:
+    """Where a recorded route lives."""
+    return Location(entry.get("account_id") or None)
+
+
+def route_key(entry: dict[str, str]) -> tuple[str, str, str]:
+    return (entry["route_table_id"], entry["destination"], entry.get("peering_connection_id", ""))
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    """Routes through one peering: what to create, what to repoint, what is there already."""
+
+    peering_id: str
+    create: tuple[dict[str, str], ...]
+    replace: tuple[dict[str, str], ...]
+    present: tuple[dict[str, str], ...]
+
+    @property
+    def to_make(self) -> list[dict[str, str]]:
+        return [*self.create, *self.replace]
+
+
+def plan_routes(
     table_ids: Iterable[str], destinations: Iterable[str], peering_id: str, where: Location = HERE
-) -> list[dict[str, str]]:
-    """A route to each destination through the peering in each table; the routes it added."""
-    ec2 = where.ec2()
+) -> RoutePlan:
+    """Observe the tables and plan a route to each destination through the peering in each;
+    a route to another live target is a conflict."""
     table_ids, destinations = list(table_ids), list(destinations)
     with aws_call("ec2:DescribeRouteTables"):
-        tables = ec2.describe_route_tables(RouteTableIds=table_ids)["RouteTables"]
-    added = []
+        tables = where.ec2().describe_route_tables(RouteTableIds=table_ids)["RouteTables"]
+    create, replace, present = [], [], []
     for table in tables:
-        existing = {route.get("DestinationCidrBlock"): route for route in table.get("Routes", [])}
+        existing = {r.get("DestinationCidrBlock"): r for r in table.get("Routes", [])}
         for destination in destinations:
-            route = existing.get(destination)
-            entry = {"route_table_id": table["RouteTableId"], "destination": destination}
-            if route is None:
-                with aws_call("ec2:CreateRoute"):
-                    ec2.create_route(
-                        RouteTableId=table["RouteTableId"],
-                        DestinationCidrBlock=destination,
-                        VpcPeeringConnectionId=peering_id,
-                    )
-                added.append(entry)
-            elif route.get("VpcPeeringConnectionId") == peering_id:
-                continue
-            elif route.get("State") == "blackhole" and route.get("VpcPeeringConnectionId"):
+            current = existing.get(destination)
+            entry = route(table["RouteTableId"], destination, peering_id, where)
+            if current is None:
+                create.append(entry)
+            elif current.get("VpcPeeringConnectionId") == peering_id:
+                present.append(entry)
+            elif current.get("State") == "blackhole" and current.get("VpcPeeringConnectionId"):
                 # Left by a peering that no longer exists (an earlier attempt): repoint it.
-                with aws_call("ec2:ReplaceRoute"):
-                    ec2.replace_route(
-                        RouteTableId=table["RouteTableId"],
-                        DestinationCidrBlock=destination,
-                        VpcPeeringConnectionId=peering_id,
-                    )
-                added.append(entry)
+                replace.append(entry)
             else:
                 target = next(
                     (
                         value
-                        for key, value in route.items()
+                        for key, value in current.items()
                         if key.endswith("Id") and key != "DestinationPrefixListId"
                     ),
                     "another target",
@@ -228,15 +257,68 @@ def ensure_routes(
                     f"route table {table['RouteTableId']} already routes {destination} to "
                     f"{target}; remove that route or use a VPC whose CIDR does not clash"
                 )
-    return added
+    return RoutePlan(peering_id, tuple(create), tuple(replace), tuple(present))
 
 
-def delete_routes(
-    routes: Iterable[dict[str, str]], peering_ids: set[str], where: Location = HERE
-) -> None:
-    """Delete the given routes, only while they still point at one of our peerings."""
-    ec2 = where.ec2()
+def apply_routes(plan: RoutePlan) -> None:
+    """Make the planned routes (a route made meanwhile through the same peering is fine)."""
+    for entry in plan.create:
+        with aws_call("ec2:CreateRoute"):
+            try:
+                side(entry).ec2().create_route(
+                    RouteTableId=entry["route_table_id"],
+                    DestinationCidrBlock=entry["destination"],
+                    VpcPeeringConnectionId=plan.peering_id,
+                )
+            except ClientError as error:
+                if error_code(error) != "RouteAlreadyExists" or not _routes_via(
+                    entry, plan.peering_id
+                ):
+                    raise
+    for entry in plan.replace:
+        with aws_call("ec2:ReplaceRoute"):
+            side(entry).ec2().replace_route(
+                RouteTableId=entry["route_table_id"],
+                DestinationCidrBlock=entry["destination"],
+                VpcPeeringConnectionId=plan.peering_id,
+            )
+
+
+def _routes_via(entry: dict[str, str], peering_id: str) -> bool:
+    return bool(still_routed([{**entry, "peering_connection_id": peering_id}]))
+
+
+def still_routed(routes: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+    """Those of `routes` that exist and still go through the peering they name."""
+    routes = list(routes)
+    table_sides = {r["route_table_id"]: side(r) for r in routes}
+    if not table_sides:
+        return []
+    found: dict[tuple[str, str], str | None] = {}
+    for table_id, where in sorted(table_sides.items(), key=lambda item: item[0]):
+        with aws_call("ec2:DescribeRouteTables"):
+            try:
+                tables = where.ec2().describe_route_tables(RouteTableIds=[table_id])["RouteTables"]
+            except ClientError as error:
+                if error_code(error) in NOT_FOUND:
+                    continue
+                raise
+        for table in tables:
+            for current in table.get("Routes", []):
+                found[(table["RouteTableId"], current.get("DestinationCidrBlock"))] = current.get(
+                    "VpcPeeringConnectionId"
+                )
+    return [
+        r
+        for r in routes
+        if found.get((r["route_table_id"], r["destination"])) == r.get("peering_connection_id")
+    ]
+
+
+def delete_routes(routes: Iterable[dict[str, str]]) -> None:
+    """Delete the given routes, each only while it still goes through the peering it names."""
     for route in routes:
+        ec2 = side(route).ec2()
         with aws_call("ec2:DescribeRouteTables"):
             try:
                 table = ec2.describe_route_tables(RouteTableIds=[route["route_table_id"]])[
@@ -254,7 +336,9 @@ def delete_routes(
             ),
             None,
         )
-        if current is None or current.get("VpcPeeringConnectionId") not in peering_ids:
+        if current is None or current.get("VpcPeeringConnectionId") != route.get(
+            "peering_connection_id"
+        ):
             continue
         with aws_call("ec2:DeleteRoute"):
             try:

@@ -8,9 +8,8 @@ anything else to `onboard_rollback` / `offboard_fail`.
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import json
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,16 +17,17 @@ from aws_lambda_powertools import Logger
 
 from chalicelib import aws_clients
 from chalicelib.aws_clients import Location
-from chalicelib.records import environments_repo
 
 from . import alb, mwaa_env, network, record, routing, settings, targets, teardown
 from .errors import (
     CapacityExhausted,
     NetworkConflict,
+    StepError,
     TeardownIncomplete,
+    TransientAwsError,
     UnsupportedEnvironment,
     WrongExecution,
-    member_account,
+    classified,
 )
 
 logger = Logger(service="mwaa-gate")
@@ -50,22 +50,10 @@ def _mwaa_name(current: dict[str, Any]) -> str:
     return str(current.get("mwaa_name") or current["name"])
 
 
-def _step(function: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
-    """A step: a member role that cannot be assumed fails it with the error that names the
-    member template (not a raw exception)."""
-
-    @functools.wraps(function)
-    def run(event: dict[str, Any]) -> dict[str, Any]:
-        with member_account():
-            return function(event)
-
-    return run
-
-
 # --- onboard -----------------------------------------------------------------------------------
 
 
-@_step
+@classified
 def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
     """PENDING → ONBOARDING after checking everything that can be checked before making things."""
     name, execution = _ids(event)
@@ -102,11 +90,10 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
             "environment PUBLIC_ONLY, or serve it from an mwaa-gate deployment in "
             f"{where.region}"
         )
-    own_account = aws_clients.own_identity()[0]
     changes: dict[str, Any] = {
         "status": "ONBOARDING",
         "access_mode": access,
-        "account_id": where.account_id or own_account,
+        "account_id": where.account_id or aws_clients.own_identity()[0],
         "region": where.region or aws_clients.own_region(),
         "mwaa_name": mwaa_name,
     }
@@ -143,10 +130,9 @@ def _validate_private(
                 f"overlaps the ALB's VPC ({alb_vpc.id}, {', '.join(alb_vpc.cidrs)}): peering "
                 "cannot route between them"
             )
-        for other in environments_repo.all_records(settings.environments_table()):
+        for other in record.others(name):
             if (
-                other.get("name") == name
-                or other.get("status") not in LIVE
+                other.get("status") not in LIVE
                 or not other.get("peered")
                 or other.get("vpc_id") == environment_vpc.id
             ):
@@ -185,7 +171,7 @@ def _reserve_routing(current: dict[str, Any], busy: set[int]) -> None:
     record.remember(current, host=host, slot=slot)
 
 
-@_step
+@classified
 def onboard_create_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -198,7 +184,7 @@ def onboard_create_environment(event: dict[str, Any]) -> dict[str, Any]:
     return mwaa_env.first_wait(event["timing"])
 
 
-@_step
+@classified
 def onboard_poll_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -212,7 +198,7 @@ def _private_context(current: dict[str, Any]) -> tuple[dict[str, Any], alb.LoadB
     return environment, alb.behind(settings.alb().listener_arn)
 
 
-@_step
+@classified
 def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
     """Peering (unless same VPC), routes both ways, HTTPS from the ALB's security groups.
 
@@ -236,15 +222,22 @@ def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
             ingress_group_id=group_id,
             created={**record.created(current), **mine},
         )
-        network.ensure_routes(
-            network.route_tables(alb_vpc.id, balancer.subnet_ids), environment_vpc.cidrs, peering_id
-        )
-        network.ensure_routes(
-            network.route_tables(environment_vpc.id, subnets, where),
-            alb_vpc.cidrs,
-            peering_id,
-            where,
-        )
+        plans = [
+            network.plan_routes(
+                network.route_tables(alb_vpc.id, balancer.subnet_ids),
+                environment_vpc.cidrs,
+                peering_id,
+            ),
+            network.plan_routes(
+                network.route_tables(environment_vpc.id, subnets, where),
+                alb_vpc.cidrs,
+                peering_id,
+                where,
+            ),
+        ]
+        current = _remember_routes(current, plans)
+        for plan in plans:
+            network.apply_routes(plan)
     else:
         current = record.save(current, ingress_group_id=group_id)
     source_account = aws_clients.own_identity()[0] if where.other_account else None
@@ -258,7 +251,31 @@ def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
     return {"peering_connection_id": peering_id}
 
 
-@_step
+def _remember_routes(current: dict[str, Any], plans: list[network.RoutePlan]) -> dict[str, Any]:
+    """Write down, before making them, the routes this service makes for the environment, and
+    the ones it finds that this service made for another live environment (shared: the last
+    environment out removes them). A route someone else made is used and never written down."""
+    name = current["name"]
+    made_here = {
+        network.route_key(entry)
+        for other in record.others(name)
+        if other.get("status") in LIVE
+        for entry in (other.get("created") or {}).get("routes") or []
+    }
+    known = list(record.created(current).get("routes") or [])
+    keys = {network.route_key(entry) for entry in known}
+    for plan in plans:
+        shared = [e for e in plan.present if network.route_key(e) in made_here]
+        for entry in [*plan.to_make, *shared]:
+            if network.route_key(entry) not in keys:
+                known.append(entry)
+                keys.add(network.route_key(entry))
+    if known == (record.created(current).get("routes") or []):
+        return current
+    return record.remember(current, routes=known)
+
+
+@classified
 def onboard_register_targets(event: dict[str, Any]) -> dict[str, Any]:
     """Endpoint IPs (API, not DNS; in the environment's account) registered in the
     environment's IP target group."""
@@ -277,7 +294,7 @@ def onboard_register_targets(event: dict[str, Any]) -> dict[str, Any]:
     return {"target_group_arn": group_arn, "endpoint_ips": ips}
 
 
-@_step
+@classified
 def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
     """The two listener rules for the environment's host, behind authenticate-oidc."""
     name, execution = _ids(event)
@@ -296,7 +313,7 @@ def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
     return {"rule_arns": rule_arns}
 
 
-@_step
+@classified
 def onboard_finish(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -354,7 +371,21 @@ def _owned_or_stale(step: str, name: str, execution: str) -> dict[str, Any] | No
 STALE = {"code": "StaleExecution", "cause": "another execution now handles this environment"}
 
 
-@_step
+def _left_behind(created: dict[str, Any]) -> dict[str, Any]:
+    """What a compensation that met problems keeps on the record for offboarding to remove: the
+    environment it made, and the routes it added that are still there (routes carry no tag)."""
+    left: dict[str, Any] = {}
+    if created.get("environment"):
+        left["environment"] = created["environment"]
+    routes = created.get("routes") or []
+    with contextlib.suppress(StepError):  # cannot tell: keep them all (removing is idempotent)
+        routes = network.still_routed(routes)
+    if routes:
+        left["routes"] = routes
+    return left
+
+
+@classified
 def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
     """Compensation: remove what this run made, in reverse, then record FAILED with the cause."""
     name, execution = _ids(event)
@@ -363,17 +394,15 @@ def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
     if current is None:
         return _outcome("SKIPPED", STALE)
     created = record.created(current)
-    problems = teardown.remove_all(name, current)
+    problems = [str(problem) for problem in teardown.remove_all(name, current)]
     if created.get("environment") and current.get("mode") == "create":
         try:
             mwaa_env.start_delete(_mwaa_name(current), Location.of(current))
-        except Exception as failure:  # keep compensating; the problem is recorded below
+        except StepError as failure:  # keep compensating; the problem is recorded below
             problems.append(str(failure))
     if problems:
         error["compensation"] = problems
-    remaining = (
-        {"environment": created["environment"]} if problems and created.get("environment") else {}
-    )
+    remaining = _left_behind(created) if problems else {}
     record.save(
         current,
         status="FAILED",
@@ -392,7 +421,7 @@ def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
 # --- offboard ----------------------------------------------------------------------------------
 
 
-@_step
+@classified
 def offboard_begin(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -407,14 +436,17 @@ def offboard_begin(event: dict[str, Any]) -> dict[str, Any]:
     return {"delete_environment": delete}
 
 
-@_step
+@classified
 def offboard_teardown(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
     created = record.created(current)
     problems = teardown.remove_all(name, current)
     if problems:
-        raise TeardownIncomplete(f"offboarding {name} left resources: " + "; ".join(problems))
+        left = f"offboarding {name} left resources: " + "; ".join(map(str, problems))
+        if any(isinstance(problem, TransientAwsError) for problem in problems):
+            raise TransientAwsError(left)  # the state machine runs the teardown again
+        raise TeardownIncomplete(left)
     kept = {"environment": True} if created.get("environment") else {}
     record.save(
         current,
@@ -429,7 +461,7 @@ def offboard_teardown(event: dict[str, Any]) -> dict[str, Any]:
     return {"removed": True}
 
 
-@_step
+@classified
 def offboard_delete_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -438,7 +470,7 @@ def offboard_delete_environment(event: dict[str, Any]) -> dict[str, Any]:
     return {**mwaa_env.first_wait(event["timing"]), "gone": not exists}
 
 
-@_step
+@classified
 def offboard_poll_deleted(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -449,7 +481,7 @@ def offboard_poll_deleted(event: dict[str, Any]) -> dict[str, Any]:
     return wait
 
 
-@_step
+@classified
 def offboard_finish(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -462,7 +494,7 @@ def offboard_finish(event: dict[str, Any]) -> dict[str, Any]:
     return {"status": "OFFBOARDED"}
 
 
-@_step
+@classified
 def offboard_fail(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     error = _failure(event)

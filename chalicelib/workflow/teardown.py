@@ -13,12 +13,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib import aws_clients
 from chalicelib.aws_clients import Location
-from chalicelib.records import environments_repo
 
-from . import network, routing, settings, tags, targets
-from .errors import ConfigurationError, MemberAccountUnavailable, StepError, aws_call
+from . import network, record, routing, settings, tags, targets
+from .errors import (
+    ConfigurationError,
+    MemberAccountUnavailable,
+    StepError,
+    aws_call,
+    classify,
+)
 
 HERE = Location()
 
@@ -51,18 +58,14 @@ LIVE = ("ONBOARDING", "READY", "OFFBOARDING")
 
 def _other_users(name: str) -> list[dict[str, Any]]:
     """The other environments that are live and may share a peering or a security group."""
-    return [
-        other
-        for other in environments_repo.all_records(settings.environments_table())
-        if other.get("name") != name and other.get("status") in LIVE
-    ]
+    return [other for other in record.others(name) if other.get("status") in LIVE]
 
 
 def _describe_peerings(ids: set[str]) -> list[dict[str, Any]]:
     if not ids:
         return []
     with aws_call("ec2:DescribeVpcPeeringConnections"):
-        return HERE.ec2().describe_vpc_peering_connections(
+        return aws_clients.ec2().describe_vpc_peering_connections(
             Filters=[{"Name": "vpc-peering-connection-id", "Values": sorted(ids)}]
         )["VpcPeeringConnections"]
 
@@ -82,7 +85,9 @@ def _routes_through(peerings: list[dict[str, Any]], side: Location) -> list[dict
             Filters=[{"Name": "vpc-id", "Values": sorted(vpc_ids)}]
         )["RouteTables"]
     return [
-        {"route_table_id": t["RouteTableId"], "destination": r["DestinationCidrBlock"]}
+        network.route(
+            t["RouteTableId"], r["DestinationCidrBlock"], r["VpcPeeringConnectionId"], side
+        )
         for t in tables
         for r in t.get("Routes", [])
         if r.get("VpcPeeringConnectionId") in ids and r.get("DestinationCidrBlock")
@@ -90,12 +95,13 @@ def _routes_through(peerings: list[dict[str, Any]], side: Location) -> list[dict
 
 
 def remove_network(name: str, current: dict[str, Any]) -> None:
-    """Ingress rules, routes through our peerings, then the peerings — each only once no other
-    live environment uses it (environments in one VPC share the peering and its routes, and
-    environments with one security group share the ingress rule)."""
+    """Ingress rules, the routes this service added (`created.routes`, whatever peering they go
+    through, and every route through a peering it made), then the peerings it made — each only
+    once no other live environment uses it (environments in one VPC share the peering and its
+    routes, and environments with one security group share the ingress rule)."""
     created = current.get("created") or {}
-    where = Location.of(current)
-    if not _reachable(where, current):
+    where: Location | None = Location.of(current)
+    if not _reachable(Location.of(current), current):
         where = None  # nothing of ours can be on its side: it was never reached
     others = _other_users(name)
     shared_groups = {o.get("ingress_group_id") for o in others} - {None}
@@ -121,13 +127,20 @@ def remove_network(name: str, current: dict[str, Any]) -> None:
         for p in _describe_peerings(ids - in_use)
         if tags.made_here(p.get("Tags")) and p.get("Status", {}).get("Code") != "deleted"
     ]
-    if not removable:
-        return
-    removable_ids = {p["VpcPeeringConnectionId"] for p in removable}
+    needed_by_others = {
+        network.route_key(entry)
+        for other in others
+        for entry in (other.get("created") or {}).get("routes") or []
+    }
+    routes = [
+        entry
+        for entry in created.get("routes") or []
+        if network.route_key(entry) not in needed_by_others
+    ]
     elsewhere = where is not None and (where.other_account or where.other_region)
     sides = [HERE, where] if elsewhere and where is not None else [HERE]
-    for side in sides:
-        network.delete_routes(_routes_through(removable, side), removable_ids, side)
+    found = [entry for side in sides for entry in _routes_through(removable, side)]
+    network.delete_routes([*routes, *found])
     for peering in removable:
         network.delete_peering(peering["VpcPeeringConnectionId"])
 
@@ -146,11 +159,11 @@ def _reachable(where: Location, current: dict[str, Any]) -> bool:
     return True
 
 
-def remove_all(name: str, current: dict[str, Any]) -> list[str]:
+def remove_all(name: str, current: dict[str, Any]) -> list[StepError]:
     """Everything but the MWAA environment, in reverse order; problems met (empty = clean).
 
     Every part is attempted even when an earlier one fails, so a compensation removes as much
-    as it can; offboarding treats any problem as a failure of its step.
+    as it can; offboarding retries its step when a problem is transient and fails otherwise.
     """
     problems = []
     table = settings.environments_table()
@@ -163,5 +176,9 @@ def remove_all(name: str, current: dict[str, Any]) -> list[str]:
         try:
             part()
         except StepError as error:
-            problems.append(str(error))
+            problems.append(error)
+        except (ClientError, BotoCoreError) as error:
+            problems.append(classify(error))
+        except aws_clients.MemberAccountUnavailable as error:
+            problems.append(MemberAccountUnavailable(str(error)))
     return problems
