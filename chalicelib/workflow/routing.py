@@ -16,6 +16,8 @@ slots, one per private environment, which is also how the ALB's 100 target group
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,9 +40,31 @@ def priorities(slot: int) -> tuple[int, int]:
     return LOGIN_RULE_BASE + slot, HOST_RULE_BASE + slot
 
 
+MAX_LABEL = 63  # a DNS label (RFC 1035); MWAA names may hold 80 characters
+HASHED_LABEL_DIGITS = 8
+DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+
+
+def host_label(name: str) -> str:
+    """The first DNS label of an environment's default host.
+
+    `Sales_ETL` → `sales-etl` (DNS has no `_` and no case). When that is not a valid label —
+    longer than 63 characters, ending in `-`, or with `--` in 3rd-4th place (reserved for
+    IDNA, `xn--`) — it is shortened: hyphen runs folded, cut to 54 characters, then `-` and
+    the first 8 hex digits of the SHA-256 of the name (case kept), so two names never share a
+    label by being cut alike.
+    """
+    label = name.lower().replace("_", "-")
+    if DNS_LABEL.fullmatch(label) and label[2:4] != "--":
+        return label
+    digest = hashlib.sha256(name.encode()).hexdigest()[:HASHED_LABEL_DIGITS]
+    base = re.sub(r"-+", "-", label)[: MAX_LABEL - HASHED_LABEL_DIGITS - 1].strip("-")
+    return f"{base}-{digest}" if base else digest
+
+
 def default_host(name: str, base_domain: str) -> str:
-    """`Sales_ETL` → `sales-etl.<base domain>` (DNS has no `_` and no case)."""
-    return f"{name.lower().replace('_', '-')}.{base_domain}"
+    """`<host_label(name)>.<base domain>`."""
+    return f"{host_label(name)}.{base_domain}"
 
 
 # --- host claim --------------------------------------------------------------------------------
