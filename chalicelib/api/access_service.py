@@ -12,11 +12,14 @@ from authx.roles import ALL_ENVIRONMENTS, effective_role, grant_keys, principals
 from chalicelib.records import clock, environments_repo, grants_repo
 
 from .environments_service import OFFBOARDED, login_url
+from .grants_service import stored_expiry
 from .settings import Settings
 
 
 def access(settings: Settings, email: str, groups: list[str]) -> dict[str, Any]:
-    grants = grants_repo.for_principals(settings.grants_table, principals(email, groups))
+    found = grants_repo.for_principals(settings.grants_table, principals(email, groups))
+    # expiries as numbers (an unreadable one counts as expired): stored data never fails this
+    grants = [{**grant, "expires_at": stored_expiry(grant)} for grant in found]
     by_key = {(g["principal"], g["environment"]): g for g in grants}
     if any(g["environment"] == ALL_ENVIRONMENTS for g in grants):
         records = environments_repo.all_records(settings.environments_table)

@@ -12,14 +12,25 @@ import json
 from authx.roles import ALL_ENVIRONMENTS, GROUP_PREFIX, USER_PREFIX
 
 from .errors import BadRequestError
-from .validation import email_problem, environment_name_problem, group_problem
-
-MAX_ID_CHARS = 1024
+from .validation import (
+    MAX_ENVIRONMENT_NAME,
+    MAX_GROUP_ID,
+    email_problem,
+    environment_name_problem,
+    group_problem,
+)
 
 
 def encode(principal: str, environment: str) -> str:
     raw = json.dumps([principal, environment], separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+# Sized from the largest (principal, environment) the API accepts, so every id it issues is
+# accepted back: a group id of MAX_GROUP_ID characters of 4 UTF-8 bytes each (no character of
+# a valid group id takes more in this JSON: `"` and `\\` take 2, control characters are
+# refused) and the longest environment name. Users are ASCII emails of at most 254.
+MAX_ID_CHARS = len(encode(GROUP_PREFIX + "\U0010ffff" * MAX_GROUP_ID, "E" * MAX_ENVIRONMENT_NAME))
 
 
 def decode(grant_id: str) -> tuple[str, str]:

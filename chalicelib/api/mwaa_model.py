@@ -139,3 +139,31 @@ def create_environment_problems(value: Any, path: str = "create") -> list[tuple[
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+REDACTED = "***"
+
+
+def _redacted(value: Any, shape: Shape) -> Any:
+    if shape.metadata.get("sensitive"):
+        if shape.type_name == "map" and isinstance(value, dict):
+            return dict.fromkeys(value, REDACTED)  # which options are set, never their values
+        return REDACTED
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {
+            key: _redacted(item, shape.members[key]) if key in shape.members else item
+            for key, item in value.items()
+        }
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_redacted(item, shape.member) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: _redacted(item, shape.value) for key, item in value.items()}
+    return value
+
+
+def redacted(create: Any) -> Any:
+    """A copy of CreateEnvironment parameters safe to show or log: every value the MWAA model
+    marks sensitive (e.g. AirflowConfigurationOptions, which hold SMTP passwords) replaced by
+    `***`; a sensitive map keeps its keys. Found from the model, so new sensitive members are
+    covered without a change here."""
+    return _redacted(create, create_environment_shape())

@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from authx.roles import ALL_ENVIRONMENTS, canonical_role, group_principal, user_principal
@@ -19,7 +19,8 @@ from . import mwaa_model
 from .errors import FieldErrors
 from .values import json_type
 
-ENVIRONMENT_NAME = re.compile(r"[a-zA-Z][0-9a-zA-Z_-]{0,79}", re.ASCII)
+MAX_ENVIRONMENT_NAME = 80
+ENVIRONMENT_NAME = re.compile(rf"[a-zA-Z][0-9a-zA-Z_-]{{0,{MAX_ENVIRONMENT_NAME - 1}}}", re.ASCII)
 MODES = ("attach", "create")
 ACCESS_MODES = ("PUBLIC_ONLY", "PRIVATE_ONLY")
 DEFAULT_ACCESS_MODE = "PRIVATE_ONLY"  # MWAA's own default when WebserverAccessMode is absent
@@ -28,6 +29,14 @@ EMAIL_LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{
 MAX_EMAIL = 254
 MAX_GROUP_ID = 256
 MAX_GROUPS = 100
+# RFC 3339 date-time (the ISO 8601 profile JSON Schema's `date-time` names), ASCII digits only.
+DATE_TIME = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
+    r"(?P<fraction>\.[0-9]{1,6})?(?:(?P<utc>[Zz])|(?P<sign>[+-])(?P<oh>[0-9]{2}):(?P<om>[0-9]{2}))",
+    re.ASCII,
+)
+# The last instant that Python, DynamoDB's TTL and ISO 8601 (4-digit years) all represent.
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 class Problems:
@@ -92,8 +101,18 @@ def hostname_problem(value: str) -> str | None:
     return None
 
 
+def ascii_lower(value: str) -> str:
+    """Lower-case ASCII letters only (DESIGN §2): `str.lower()` folds U+212A KELVIN SIGN to
+    `k`, which would make another address a granted user."""
+    return value.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def email_problem(value: str) -> str | None:
-    address = value.strip().lower()
+    """An email address as an ASCII user id: nothing trimmed, nothing folded but A-Z."""
+    address = ascii_lower(value)
     local, at, domain = address.rpartition("@")
     if (
         not at
@@ -107,24 +126,44 @@ def email_problem(value: str) -> str | None:
 
 
 def group_problem(value: str) -> str | None:
+    """A group id is exact (DESIGN §2): kept as given, so it must not need trimming."""
     if not 1 <= len(value) <= MAX_GROUP_ID:
         return f"must be 1-{MAX_GROUP_ID} characters"
+    if value != value.strip():
+        return "must not begin or end with whitespace"
     if not value.isprintable():
-        return "must be printable characters only"
+        return "must be printable characters only (no control, format or separator characters)"
     return None
 
 
 def parse_expires_at(value: str, now: float) -> tuple[int | None, str | None]:
-    """ISO 8601 with a time zone, in the future → epoch seconds; or the problem."""
+    """RFC 3339 date-time with a time zone, in the future, not after 9999 in UTC → epoch."""
+    shape = (
+        f"must be an ISO 8601 (RFC 3339) date-time with a time zone, such as "
+        f"2030-01-31T12:00:00Z (got {_shown(value)})"
+    )
+    match = DATE_TIME.fullmatch(value)
+    if match is None:
+        return None, shape
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return (
-            None,
-            f"must be an ISO 8601 date-time such as 2030-01-31T12:00:00Z (got {_shown(value)})",
-        )
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        return None, "must include a time zone, e.g. 2030-01-31T12:00:00Z"
+        offset: timezone = UTC
+        if not match["utc"]:
+            hours, minutes = int(match["oh"]), int(match["om"])
+            if hours > 23 or minutes > 59:
+                raise ValueError("offset out of range")
+            delta = timedelta(hours=hours, minutes=minutes)
+            offset = timezone(delta if match["sign"] == "+" else -delta)
+        local = datetime.fromisoformat(f"{match['date']}T{match['time']}{match['fraction'] or ''}")
+    except ValueError:  # no such day, time or offset
+        return None, shape
+    try:
+        moment = local.replace(tzinfo=offset).astimezone(UTC)
+    except OverflowError:  # year 10000 (or 0) once in UTC
+        if local.year == 1:
+            return None, "must be in the future"
+        return None, "must not be after 9999-12-31T23:59:59Z"
+    if moment > LATEST:
+        return None, "must not be after 9999-12-31T23:59:59Z"
     epoch = int(moment.timestamp())
     if epoch <= now:
         return None, "must be in the future"
@@ -139,15 +178,17 @@ def environment_name(value: str, field: str = "name") -> str:
 
 
 def email(value: str, field: str = "email") -> str:
+    """The user id of an address (ASCII lower-case), or 400."""
     problem = email_problem(value)
     if problem:
         raise FieldErrors([(field, problem)])
-    return value.strip().lower()
+    return ascii_lower(value)
 
 
 def groups_list(value: str, field: str = "groups") -> list[str]:
-    """`a,b,c` → ["a", "b", "c"]: blanks dropped, each a valid group id, at most 100."""
-    groups = [group.strip() for group in value.split(",") if group.strip()]
+    """`a,b, c` → ["a", "b", "c"]: split on commas, ASCII spaces trimmed around them (as authX
+    reads a string groups claim), blanks dropped, each a valid group id, at most 100."""
+    groups = [group.strip(" ") for group in value.split(",") if group.strip(" ")]
     problems = Problems()
     if len(groups) > MAX_GROUPS:
         problems.add(field, f"at most {MAX_GROUPS} groups")
@@ -281,7 +322,7 @@ def grant_request(body: dict[str, Any], now: float) -> GrantRequest:
     elif user is not None:
         if problem := email_problem(user):
             problems.add("user", problem)
-        kind, subject = "user", user.strip().lower()
+        kind, subject = "user", ascii_lower(user)
     elif group is not None:
         if problem := group_problem(group):
             problems.add("group", problem)
