@@ -16,9 +16,9 @@ from .errors import ConflictError, NotFoundError, ServiceUnavailableError, Unpro
 from .settings import Settings
 from .validation import OnboardRequest
 
-PENDING, ONBOARDING, READY = "PENDING", "ONBOARDING", "READY"
+PENDING, ONBOARDING, READY, DEGRADED = "PENDING", "ONBOARDING", "READY", "DEGRADED"
 FAILED, OFFBOARDING, OFFBOARDED = "FAILED", "OFFBOARDING", "OFFBOARDED"
-STATUSES = (PENDING, ONBOARDING, READY, FAILED, OFFBOARDING, OFFBOARDED)
+STATUSES = (PENDING, ONBOARDING, READY, DEGRADED, FAILED, OFFBOARDING, OFFBOARDED)
 LOGIN_PATH = "/aws_mwaa/aws-console-sso"
 INTERNAL_FIELDS = ("request_hash",)
 ROUNDS = 5  # re-reads when a conditional write loses a race

@@ -36,10 +36,9 @@ MAX_TOKEN_CHARS = math.ceil(MAX_PAYLOAD_BYTES * 4 / 3)
 def limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    text = raw.strip()
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         raise BadRequestError(f"limit: must be a whole number from 1 to {MAX_LIMIT}")
-    return int(text)
+    return int(raw)
 
 
 def _scope_digest(scope: str) -> bytes:
