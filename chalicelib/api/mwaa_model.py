@@ -147,7 +147,7 @@ def problems(value: Any, shape: Shape, path: str) -> Iterator[tuple[str, str]]:
         if pattern and not _pattern(pattern).fullmatch(value):
             yield path, f"must match the pattern {pattern}{got}"
     elif kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not _is_integral(value):
             yield path, f"must be an integer, got {json_type(value)}"
             return
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
@@ -178,13 +178,38 @@ def create_environment_problems(value: Any, path: str = "create") -> list[tuple[
     if isinstance(value, dict):
         for low, high in _ORDERED_PAIRS:
             a, b = value.get(low), value.get(high)
-            if _is_int(a) and _is_int(b) and a > b:
+            if _is_integral(a) and _is_integral(b) and a > b:
                 found.append((f"{path}.{low}", f"must not be greater than {high}"))
     return found
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_integral(value: Any) -> bool:
+    """An integer as JSON Schema counts them: `3` and `3.0` alike (never a boolean)."""
+    return _is_int(value) or (isinstance(value, float) and value.is_integer())
+
+
+def _normalized(value: Any, shape: Shape) -> Any:
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {
+            key: _normalized(item, shape.members[key]) if key in shape.members else item
+            for key, item in value.items()
+        }
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_normalized(item, shape.member) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: _normalized(item, shape.value) for key, item in value.items()}
+    if shape.type_name in ("integer", "long") and isinstance(value, float):
+        return int(value)
+    return value
+
+
+def normalized(create: Any) -> Any:
+    """Valid parameters as botocore sends them: integral numbers (`3.0`) as integers."""
+    return _normalized(create, create_environment_shape())
 
 
 REDACTED = "***"

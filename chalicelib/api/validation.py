@@ -278,7 +278,10 @@ def onboard_request(body: dict[str, Any]) -> OnboardRequest:
     if name is None or mode is None:
         raise FieldErrors([("body", "incomplete request")])  # unreachable: reported above
     return OnboardRequest(
-        name=name, mode=mode, create=create if mode == "create" else None, hostname=hostname
+        name=name,
+        mode=mode,
+        create=mwaa_model.normalized(create) if mode == "create" else None,
+        hostname=hostname,
     )
 
 
