@@ -2,8 +2,9 @@
 
 The target group has multi-value headers on, so headers and query parameters arrive as lists
 (header names lower-cased) and the response must answer with `multiValueHeaders`. With it off,
-the single-value shapes are read and written instead. The ALB does not decode query strings:
-names and values are URL-decoded here.
+the single-value shapes are read (and the handler refuses the request: one Set-Cookie only would
+reach the browser), and the refusal is written in the single-value shape. The ALB does not
+decode query strings: names and values are URL-decoded here.
 """
 
 from __future__ import annotations

@@ -70,6 +70,24 @@ class UserClaimMissing(TokenRefused):
     reason = "token_user_claim_missing"
 
 
+class UserClaimInvalid(TokenRefused):
+    """The user claim holds characters no identity may hold (controls, format characters)."""
+
+    reason = "token_user_claim_invalid"
+
+
+class ClaimInvalid(TokenRefused):
+    """A claim authX reads has the wrong JSON type (groups, email_verified)."""
+
+    reason = "token_claim_invalid"
+
+
+class EmailUnverified(TokenRefused):
+    """`USER_CLAIM=email` and the token says the address is not verified."""
+
+    reason = "token_email_unverified"
+
+
 # --- 400: the request itself is wrong. ---
 class BadRequest(Refusal):
     status = 400
@@ -135,6 +153,12 @@ class Misconfigured(Refusal):
     status = 500
     title = "Sign-in is not configured correctly"
     reason = "misconfigured"
+
+
+class SingleValueHeaders(Misconfigured):
+    """The target group has multi-value headers off: the ALB would keep one Set-Cookie only."""
+
+    reason = "single_value_headers"
 
 
 # --- 502: AWS failed or throttled us; trying again may work. ---

@@ -1,7 +1,7 @@
 """The ALB-invoked Lambda: `authx.handler.lambda_handler` (DESIGN §5).
 
-Routes a request to login, logout or the close page; turns every refusal into its page and
-status (the mapping lives in `authx.errors`); writes one audit line per decision.
+Routes a request to login, logout, the close page or the portal; turns every refusal into its
+page and status (the mapping lives in `authx.errors`); writes one audit line per decision.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from authx import alb, audit, login, logout, pages
+from authx import alb, audit, login, logout, pages, portal
 from authx.audit import Decision
-from authx.errors import AwsCause, MethodNotAllowed, Refusal, UnknownPath
+from authx.errors import AwsCause, MethodNotAllowed, Refusal, SingleValueHeaders, UnknownPath
 
 Route = Callable[[alb.Request, Decision, float], alb.Response]
 
@@ -21,8 +21,14 @@ ROUTES: dict[str, Route] = {
     login.PATH: login.handle,
     **dict.fromkeys(logout.PATHS, logout.handle),
     logout.CLOSE_PATH: logout.close,
+    portal.PATH: portal.handle,
 }
 METHODS = ("GET",)
+SINGLE_VALUE_MESSAGE = (
+    "authX needs multi-value headers on its target group "
+    "(lambda.multi_value_headers.enabled = true): without them the load balancer keeps one "
+    "Set-Cookie only, and signing out could not end the session."
+)
 
 
 def _route(request: alb.Request, decision: Decision) -> alb.Response:
@@ -51,6 +57,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = alb.parse(event)
         multi_value = request.multi_value
         decision.method, decision.path = request.method, request.path
+        if not multi_value:
+            raise SingleValueHeaders(SINGLE_VALUE_MESSAGE)
         trace = request.header("x-amzn-trace-id")
         audit.logger.set_correlation_id(trace)
         response = _route(request, decision)

@@ -4,17 +4,15 @@ AWS publishes each key as a PEM document at `<ALB_PUBLIC_KEY_URL>/<kid>`. A key 
 a kid, so a key, once fetched, is kept for the life of the container (bounded, in case of abuse);
 failures are not cached. The kid must already match the strict pattern, and is URL-encoded
 anyway before it becomes part of a URL. Redirects are refused: the key comes from the configured
-service or not at all.
+service or not at all. The whole fetch, retries and backoff included, ends within
+`FETCH_DEADLINE_SECONDS` (3 s): a deadline, not a timeout per attempt.
 """
 
 from __future__ import annotations
 
 import re
 import time
-import urllib.error
-import urllib.request
 from collections import OrderedDict
-from typing import Any
 from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -27,22 +25,26 @@ KID_PATTERN = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 
-TIMEOUT_SECONDS = 2.0
+FETCH_DEADLINE_SECONDS = 3.0  # the whole fetch, retries and backoff included
+ATTEMPT_TIMEOUT_SECONDS = 2.0  # one attempt never takes more (nor more than what is left)
 ATTEMPTS = 3  # one try and two retries, on network errors and 5xx only
 BACKOFF_SECONDS = 0.1
+MIN_ATTEMPT_SECONDS = 0.05  # no retry is started with less time than this left
 MAX_KEY_BYTES = 8192
 MAX_CACHED_KEYS = 64
 
 _cache: OrderedDict[tuple[str, str], ec.EllipticCurvePublicKey] = OrderedDict()
 _fetches = 0
+_clock = time.monotonic
+_sleep = time.sleep
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a 3xx then surfaces as an HTTPError: refused
+class _Status(Exception):
+    """The key service answered with something other than 200."""
 
-
-_opener = urllib.request.build_opener(_NoRedirect)
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 def fetch_count() -> int:
@@ -61,21 +63,73 @@ def key_url(base_url: str, kid: str) -> str:
     return f"{base_url}/{quote(kid, safe='')}"
 
 
+def _get(url: str, stop_at: float) -> bytes:
+    """One GET of `url` that gives up at `stop_at` (on `_clock`): `TimeoutError`.
+
+    Every blocking step (connect, request, each read) gets only the time left, so a service that
+    stalls or trickles bytes cannot hold the login past the deadline. Redirects are not followed
+    (a 3xx is a `_Status`). http.client is imported here, on the first fetch only: it is not
+    needed to import the handler.
+    """
+    import http.client
+    from urllib.parse import urlsplit
+
+    def left() -> float:
+        remaining = stop_at - _clock()
+        if remaining <= 0:
+            raise TimeoutError("key fetch deadline passed")
+        return remaining
+
+    parts = urlsplit(url)
+    connection_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    connection = connection_class(parts.hostname or "", parts.port, timeout=left())
+    sock = None
+    try:
+        connection.connect()
+        sock = connection.sock  # kept: the connection lets go of it once the answer starts
+        sock.settimeout(left())
+        connection.request("GET", parts.path or "/", headers={"Accept": "text/plain"})
+        sock.settimeout(left())
+        response = connection.getresponse()
+        if response.status != 200:
+            raise _Status(response.status)
+        body = b""
+        while len(body) <= MAX_KEY_BYTES:
+            sock.settimeout(left())
+            chunk = response.read1(MAX_KEY_BYTES + 1 - len(body))
+            if not chunk:
+                break
+            body += chunk
+        return body
+    except http.client.HTTPException as error:  # a malformed answer: not an OSError
+        raise ConnectionError("the key service's answer is not HTTP") from error
+    finally:
+        connection.close()
+        if sock is not None:
+            sock.close()
+
+
 def _fetch_pem(url: str) -> bytes:
+    """The key document, retried on network errors and 5xx, all within FETCH_DEADLINE_SECONDS."""
     global _fetches
+    stop_at = _clock() + FETCH_DEADLINE_SECONDS
     last: Exception | None = None
     for attempt in range(ATTEMPTS):
         if attempt:
-            time.sleep(BACKOFF_SECONDS * (2 ** (attempt - 1)))
+            pause = BACKOFF_SECONDS * (2 ** (attempt - 1))
+            if stop_at - _clock() < pause + MIN_ATTEMPT_SECONDS:
+                break
+            _sleep(pause)
         _fetches += 1
         try:
-            with _opener.open(url, timeout=TIMEOUT_SECONDS) as response:
-                return response.read(MAX_KEY_BYTES + 1)
-        except urllib.error.HTTPError as error:
+            return _get(url, min(stop_at, _clock() + ATTEMPT_TIMEOUT_SECONDS))
+        except _Status as error:
             last = error
-            if error.code < 500:
+            if error.status < 500:
                 break  # unknown kid or a redirect: retrying will not help
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
+        except (OSError, ValueError) as error:  # timeouts, refused, reset, TLS, bad HTTP
             last = error
     raise KeyUnavailable("The key that signed the sign-in token could not be fetched.") from last
 

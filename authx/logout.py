@@ -26,7 +26,8 @@ _EXPIRED = "Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure; Ht
 def cookie_names(request: Request, cookie_name: str) -> list[str]:
     """Every ALB session cookie shard to expire: the usual four and any other carried."""
     names = {f"{cookie_name}-{shard}": None for shard in range(SHARDS)}
-    shard = re.compile(rf"^{re.escape(cookie_name)}-\d{{1,3}}$")
+    # ASCII digits only: `\d` also matches other scripts' digits, which would be echoed back.
+    shard = re.compile(rf"{re.escape(cookie_name)}-[0-9]{{1,3}}")
     for header in request.header_values("cookie"):
         for pair in header.split(";"):
             name = pair.split("=", 1)[0].strip()

@@ -26,6 +26,7 @@ _VARIABLES = (
     "GROUPS_CLAIM",
     "IDP_LOGOUT_URL",
     "ALB_COOKIE_NAME",
+    "REQUIRE_VERIFIED_EMAIL",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
 )
@@ -57,6 +58,7 @@ class Settings:
     idp_logout_url: str | None
     cookie_name: str
     region: str
+    require_verified_email: bool = True
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -81,6 +83,15 @@ def _rbac_roles(raw: str) -> dict[str, RbacRole]:
             raise Misconfigured(f"RBAC_ROLE_ARNS has a bad entry for {name!r}")
         roles[role] = RbacRole(arn=arn, partition=match.group(1), account=match.group(2))
     return roles
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise Misconfigured(f"{name} must be true or false")
+    return raw == "true"
 
 
 def from_environ(environ: Mapping[str, str]) -> Settings:
@@ -113,6 +124,7 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
         idp_logout_url=idp_logout_url,
         cookie_name=cookie_name,
         region=region,
+        require_verified_email=_flag(environ, "REQUIRE_VERIFIED_EMAIL", default=True),
     )
 
 

@@ -4,8 +4,11 @@ Checks, in order, each failing with its own `TokenRefused` error (HTTP 401) befo
 the header is decoded safely; `kid` matches the strict pattern; `signer` is one of `ALB_ARNS`;
 `alg` is ES256 (pinned here, never taken from the token); the header's `exp` (which the ALB sets
 and no library checks) has not passed; the key comes from the configured key service (cached);
-the signature verifies with ES256 only; the payload's `exp` has not passed; the user claim is
-present. ALB tokens are base64url *with* padding: PyJWT 2.15.1 accepts them.
+the signature verifies with ES256 only; the payload's `exp` has not passed; with `USER_CLAIM=email`,
+`email_verified` is not false; the user claim is a valid user id (`roles.user_id`); the groups
+claim is a list of strings or a string. A field of the wrong JSON type fails its check (a 401,
+never a 500); `exp` must be a finite number. ALB tokens are base64url *with* padding: PyJWT
+2.15.1 accepts them.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,14 +26,18 @@ import jwt
 from authx import keys
 from authx.errors import (
     AlgorithmRejected,
+    ClaimInvalid,
+    EmailUnverified,
     KidRejected,
     SignatureInvalid,
     SignerRejected,
     TokenExpired,
     TokenMalformed,
     TokenMissing,
+    UserClaimInvalid,
     UserClaimMissing,
 )
+from authx.roles import IdentityRefused, ascii_lower, identity_problem, user_id
 from authx.settings import Settings
 
 ALGORITHM = "ES256"
@@ -37,12 +45,11 @@ LEEWAY_SECONDS = 5
 MAX_TOKEN_LENGTH = 16384
 MAX_USER_LENGTH = 256
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
 class Identity:
-    """Who the verified token says the user is: the user id (lower-cased) and their groups."""
+    """Who the verified token says the user is: the user id (`roles.user_id`) and group ids."""
 
     user: str
     groups: tuple[str, ...]
@@ -70,51 +77,76 @@ def unverified_header(token: str) -> dict[str, Any]:
 
 
 def _check_exp(exp: Any, now: float) -> None:
-    if isinstance(exp, bool) or not isinstance(exp, int | float):
+    # A finite number only: `json` reads NaN and Infinity, and neither ever "passes".
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
         raise TokenMalformed("The sign-in token has no valid expiry.")
     if exp + LEEWAY_SECONDS <= now:
         raise TokenExpired("Your sign-in has expired; reload the page to sign in again.")
 
 
+def _split_group_string(text: str) -> list[str]:
+    """`a,b` or `[a, b]`: split on commas, ASCII spaces trimmed around the separators only.
+
+    A string that is a JSON list of strings (`["a", "b"]`) gives those strings exactly.
+    """
+    text = text.strip(" ")
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
+            return parsed
+        text = text[1:-1]
+    return [part.strip(" ") for part in text.split(",")]
+
+
 def parse_groups(value: Any) -> tuple[str, ...]:
-    """Groups from a JSON list, a string such as `[a, b]` (Azure AD via Cognito) or `a,b`."""
+    """Group ids from the groups claim, exact (DESIGN §2), without repeats.
+
+    A JSON list of strings is taken as it is: never stripped, never case-folded. A string is
+    `a,b` or `[a, b]` (Azure AD through Cognito). Empty ids, and ids that hold control or format
+    characters (no grant can name them), are left out. Any other JSON type is a defect of the
+    token: `ClaimInvalid`.
+    """
     if value is None:
         return ()
-    items: list[Any]
-    if isinstance(value, list):
+    if isinstance(value, str):
+        items = _split_group_string(value)
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
         items = value
-    elif isinstance(value, str):
-        text = value.strip()
-        items = []
-        if text.startswith("["):
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                text = text[1:-1] if text.endswith("]") else text[1:]
-            else:
-                items = parsed if isinstance(parsed, list) else []
-                text = ""
-        if text:
-            items = [part.strip().strip("\"'") for part in text.split(",")]
     else:
-        return ()
-    groups: dict[str, None] = {}
-    for item in items:
-        if isinstance(item, int) and not isinstance(item, bool):
-            item = str(item)  # "[0]" is both JSON and a bracketed list: the same group either way
-        if isinstance(item, str) and (group := item.strip()) and not _CONTROL.search(group):
-            groups.setdefault(group, None)
-    return tuple(groups)
+        raise ClaimInvalid("The sign-in token's groups claim is not a list of group names.")
+    return tuple(dict.fromkeys(item for item in items if identity_problem(item) is None))
 
 
 def _user(claims: dict[str, Any], claim: str) -> str:
     value = claims.get(claim)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.strip():
         raise UserClaimMissing(f"The sign-in token has no {claim!r} claim.")
-    user = value.strip().lower()
-    if not user or len(user) > MAX_USER_LENGTH or _CONTROL.search(user):
-        raise UserClaimMissing(f"The sign-in token has no valid {claim!r} claim.")
-    return user
+    if len(value) > MAX_USER_LENGTH:
+        raise UserClaimInvalid(f"The sign-in token's {claim!r} claim is too long.")
+    try:
+        return user_id(value)
+    except IdentityRefused as error:
+        raise UserClaimInvalid(
+            f"The sign-in token's {claim!r} claim is not a valid user id."
+        ) from error
+
+
+def _check_email_verified(claims: dict[str, Any]) -> None:
+    """`email_verified` false (a boolean, or the string Cognito sends, any case) is refused.
+
+    Absent (Entra does not send it) or null: accepted. Any other type is a defect of the token.
+    """
+    verified = claims.get("email_verified")
+    if isinstance(verified, str):
+        verified = {"true": True, "false": False}.get(ascii_lower(verified), verified)
+    if verified is None or verified is True:
+        return
+    if verified is False:
+        raise EmailUnverified("Your identity provider has not verified your email address.")
+    raise ClaimInvalid("The sign-in token's email_verified claim is not a boolean.")
 
 
 def verify(token: str | None, settings: Settings, now: float) -> Identity:
@@ -125,9 +157,10 @@ def verify(token: str | None, settings: Settings, now: float) -> Identity:
     kid = header.get("kid")
     if not isinstance(kid, str) or not keys.KID_PATTERN.fullmatch(kid):
         raise KidRejected("The sign-in token names an invalid key.")
-    if header.get("signer") not in settings.alb_arns:
+    signer = header.get("signer")
+    if not isinstance(signer, str) or signer not in settings.alb_arns:
         raise SignerRejected("The sign-in token was not issued by this load balancer.")
-    if header.get("alg") != ALGORITHM:
+    if header.get("alg") != ALGORITHM:  # a str compare: any other JSON type is refused
         raise AlgorithmRejected("The sign-in token is not signed with ES256.")
     _check_exp(header.get("exp"), now)
     key = keys.public_key(settings.public_key_url, kid)
@@ -147,6 +180,8 @@ def verify(token: str | None, settings: Settings, now: float) -> Identity:
     except jwt.InvalidTokenError as error:
         raise SignatureInvalid("The sign-in token's signature is not valid.") from error
     _check_exp(claims.get("exp"), now)
+    if settings.user_claim == "email" and settings.require_verified_email:
+        _check_email_verified(claims)
     return Identity(
         user=_user(claims, settings.user_claim),
         groups=parse_groups(claims.get(settings.groups_claim)),

@@ -9,9 +9,7 @@ ask MWAA for the web login token. AWS errors map to refusals here.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 
 from authx import aws
 from authx.errors import (
@@ -21,24 +19,10 @@ from authx.errors import (
     MwaaAccessDenied,
     MwaaEnvironmentNotFound,
 )
+from authx.roles import iam_name
 from authx.settings import RbacRole, Settings
 
 SESSION_SECONDS = 900  # the shortest STS allows: the credentials are used once, at once
-_IAM_UNSAFE = re.compile(r"[^\w+=,.@-]", re.ASCII)
-_IAM_NAME_MAX = 64
-
-
-def iam_name(user: str) -> str:
-    """`user` as an IAM session name / source identity: `[\\w+=,.@-]{2,64}`.
-
-    Kept as is when it already fits; otherwise unsafe characters become '-', and a short hash of
-    the original is appended so that two different users never share a name.
-    """
-    if 2 <= len(user) <= _IAM_NAME_MAX and not _IAM_UNSAFE.search(user):
-        return user
-    digest = hashlib.sha256(user.encode()).hexdigest()[:10]
-    safe = _IAM_UNSAFE.sub("-", user)[: _IAM_NAME_MAX - len(digest) - 1]
-    return f"{safe}-{digest}" if safe else f"u-{digest}"
 
 
 def airflow_role_arn(rbac: RbacRole, region: str, environment: str, role: str) -> str:

@@ -4,18 +4,28 @@
   group, an internet-facing ALB with an HTTPS listener (ACM certificate) whose default action
   answers 404, and the OIDC client secret in Secrets Manager;
 - `environment_network()`: a VPC for MWAA environments, two private subnets in two zones,
-  each with its own route table, and a security group.
+  each with its own route table, and a security group;
+- `member_account()`: another account of the organisation (moto keeps one world per account)
+  that has run the member template — deployed from `templates/member-account.yaml` itself by
+  CloudFormation — with a VPC for its environments; `in_account()` gives clients that act as
+  that account's administrator.
 
 `stage_settings()` turns it into the stage variables the workflow steps read.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 REGION = "us-east-1"
 BASE_DOMAIN = "airflow.example.com"
+SERVICE_ACCOUNT = "123456789012"  # moto's default account: where mwaa-gate runs
+MEMBER_ACCOUNT = "111122223333"
+DEPLOYMENT_NAME = "mwaa-gate-local"
+MEMBER_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "member-account.yaml"
 ClientFactory = Callable[[str], Any]
 
 
@@ -75,14 +85,16 @@ def build(client: ClientFactory, alb_cidr: str = "10.0") -> dict[str, Any]:
     }
 
 
-def environment_network(client: ClientFactory, cidr: str = "10.1") -> dict[str, Any]:
+def environment_network(
+    client: ClientFactory, cidr: str = "10.1", region: str = REGION
+) -> dict[str, Any]:
     """A VPC with two private subnets (own route tables) and a security group, for MWAA."""
     ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock=f"{cidr}.0.0/16")["Vpc"]["VpcId"]
     subnets, tables = [], []
     for i, zone in ((1, "a"), (2, "b")):
         subnet = ec2.create_subnet(
-            VpcId=vpc, CidrBlock=f"{cidr}.{i}.0/24", AvailabilityZone=f"{REGION}{zone}"
+            VpcId=vpc, CidrBlock=f"{cidr}.{i}.0/24", AvailabilityZone=f"{region}{zone}"
         )["Subnet"]["SubnetId"]
         table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
         ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
@@ -97,6 +109,67 @@ def environment_network(client: ClientFactory, cidr: str = "10.1") -> dict[str, 
         "subnet_ids": subnets,
         "route_table_ids": tables,
         "security_group_id": group,
+    }
+
+
+def _act_as(account_id: str, request: Any, **_: Any) -> None:
+    request.headers["x-moto-account-id"] = account_id
+
+
+def in_account(client: ClientFactory, account_id: str) -> ClientFactory:
+    """Clients of `client` (which must make a new client per call) acting as an administrator
+    of `account_id`: moto's `x-moto-account-id` header, in process and in its server alike."""
+
+    def make(service: str) -> Any:
+        made = client(service)
+        made.meta.events.register("before-sign", functools.partial(_act_as, account_id))
+        return made
+
+    return make
+
+
+def deploy_member_template(
+    client: ClientFactory,
+    service_account: str = SERVICE_ACCOUNT,
+    deployment: str = DEPLOYMENT_NAME,
+    stack_name: str = "mwaa-gate-member",
+) -> dict[str, str]:
+    """Run the member template, the file the project ships, as a CloudFormation stack of the
+    account `client` acts in (use `in_account`); its outputs."""
+    cloudformation = client("cloudformation")
+    cloudformation.create_stack(
+        StackName=stack_name,
+        TemplateBody=MEMBER_TEMPLATE.read_text(),
+        Parameters=[
+            {"ParameterKey": "ServiceAccountId", "ParameterValue": service_account},
+            {"ParameterKey": "DeploymentName", "ParameterValue": deployment},
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        raise RuntimeError(f"the member template stack is {stack['StackStatus']}")
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def member_account(
+    client: ClientFactory,
+    account_id: str = MEMBER_ACCOUNT,
+    cidr: str = "10.20",
+    *,
+    template: bool = True,
+    deployment: str = DEPLOYMENT_NAME,
+) -> dict[str, Any]:
+    """A member account: the member template run there (unless `template=False`, an account
+    that has not onboarded) and a VPC for its MWAA environments; `client` makes clients of the
+    service's account, this acts in `account_id`."""
+    member = in_account(client, account_id)
+    outputs = deploy_member_template(member, deployment=deployment) if template else {}
+    return {
+        "account_id": account_id,
+        "client": member,
+        "template_outputs": outputs,
+        **environment_network(member, cidr),
     }
 
 
@@ -130,7 +203,7 @@ def stage_settings(landscape: dict[str, Any]) -> dict[str, str]:
     return {
         "ALB_LISTENER_ARN": landscape["listener_arn"],
         "BASE_DOMAIN": BASE_DOMAIN,
-        "DEPLOYMENT_NAME": "mwaa-gate-local",
+        "DEPLOYMENT_NAME": DEPLOYMENT_NAME,
         "OIDC_ISSUER": "https://idp.example.com",
         "OIDC_AUTHORIZATION_ENDPOINT": f"{idp}/authorize",
         "OIDC_TOKEN_ENDPOINT": f"{idp}/token",

@@ -11,7 +11,13 @@
 - ELBv2: an IP target keeps its `AvailabilityZone` (moto drops it), and, as in AWS, an IP
   outside the target group's VPC must be registered in zone `all`.
 - STS: moto's AssumeRole drops `SourceIdentity`; devstack validates and keeps it on the
-  assumed-role session, as STS does, so tests can check what a caller asked for.
+  assumed-role session, as STS does, so tests can check what a caller asked for. And moto
+  issues credentials for a role that does not exist; STS answers `AccessDenied`, so an account
+  that has not run the member template fails here as it will in AWS (the trust policy itself is
+  not evaluated).
+- EC2: a security-group rule whose source is a group of another account (`UserIdGroupPairs`
+  with that account's `UserId`) is looked up in that account, across an active VPC peering in
+  the region, as AWS does; moto looks only in the caller's account (`InvalidGroup.NotFound`).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ _INSTALLED = False
 _LOCK = threading.Lock()
 MWAA_URL = re.compile(r"https?://(?:api\.|env\.|ops\.)?airflow\.(.+)\.amazonaws\.com")
 SOURCE_IDENTITY = re.compile(r"[\w+=,.@-]{2,64}")
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/.+")
 
 
 def install() -> None:
@@ -34,7 +41,9 @@ def install() -> None:
             return
         _register_mwaa()
         _patch_lambda_invoke()
-        _patch_sts_source_identity()
+        _refuse_assuming_missing_roles()
+        _patch_sts_source_identity()  # wraps the above: parameters are checked first, as in STS
+        _reference_groups_across_accounts()
         _name_sdk_errors_like_step_functions()
         _patch_elbv2_ip_targets()
         _filter_vpc_peering_connections()
@@ -119,6 +128,68 @@ def _patch_sts_source_identity() -> None:
         return result
 
     TokenResponse.assume_role = assume_role
+
+
+def _refuse_assuming_missing_roles() -> None:
+    from moto.core.exceptions import AccessDeniedError
+    from moto.iam.models import iam_backends
+    from moto.sts.responses import TokenResponse
+    from moto.utilities.utils import get_partition
+
+    original = TokenResponse.assume_role
+
+    def assume_role(self: Any) -> Any:
+        role_arn = self._get_param("RoleArn") or ""
+        match = ROLE_ARN.fullmatch(role_arn)
+        if match is not None:
+            partition = get_partition(self.region)
+            try:
+                iam_backends[match.group(1)][partition].get_role_by_arn(role_arn)
+            except Exception:  # moto's IAM NotFoundException: no such role in that account
+                caller = self.backend.get_caller_identity(self.get_access_key(), self.region)[1]
+                raise AccessDeniedError(caller, f"sts:AssumeRole on resource: {role_arn}") from None
+        return original(self)
+
+    TokenResponse.assume_role = assume_role
+
+
+def _reference_groups_across_accounts() -> None:
+    from moto.ec2.exceptions import InvalidSecurityGroupNotFoundError
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+
+    original = SecurityGroupBackend._add_source_group
+
+    def peered(backend: Any, other_vpc_id: str) -> bool:
+        """An active peering between `other_vpc_id` and a VPC of `backend`'s account."""
+        for peering in backend.describe_vpc_peering_connections():
+            if peering._status.code != "active":
+                continue
+            for end, far in ((peering.vpc, peering.peer_vpc), (peering.peer_vpc, peering.vpc)):
+                if far.id == other_vpc_id and end.owner_id == backend.account_id:
+                    return True
+        return False
+
+    def add_source_group(
+        self: Any, source_groups: list[dict[str, Any]] | None, vpc_id: str | None
+    ) -> list[dict[str, Any]]:
+        result = []
+        for item in source_groups or []:
+            owner = item.get("UserId")
+            if not owner or owner == self.account_id or "GroupId" not in item:
+                result += original(self, [item], vpc_id)
+                continue
+            other = ec2_backends[owner][self.region_name]
+            group = other.get_security_group_by_name_or_id(item["GroupId"], None)
+            if group is None or not peered(self, group.vpc_id):
+                # AWS: the group must exist in that account, in a VPC peered (active) with
+                # this one, in this region.
+                raise InvalidSecurityGroupNotFoundError(item["GroupId"])
+            item.setdefault("OwnerId", owner)
+            result.append(item)
+        return result
+
+    SecurityGroupBackend._add_source_group = add_source_group
 
 
 # How Step Functions spells the services mwaa-gate's workflows call through aws-sdk tasks.

@@ -27,16 +27,21 @@ def _anchored(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-def _group(printable: str) -> str:
-    """A group id: printable, no whitespace at either end, ASCII spaces inside."""
-    inner = validation.MAX_GROUP_ID - 2
-    return f"[{printable}](?:(?:[{printable}]|\\u0020){{0,{inner}}}[{printable}])?"
+# What `authx.roles.group_id_problem` allows: every character but controls, format
+# characters, surrogates and line/paragraph separators (Cc Cf Cs Zl Zp); no whitespace at
+# either end.
+ALLOWED = "L M N P S Zs Co Cn"
+WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
+def _group(exclude: str = "") -> str:
+    edge = char_class(ALLOWED, exclude=WHITESPACE + exclude)
+    inner = char_class(ALLOWED, exclude=exclude)
+    return f"[{edge}](?:[{inner}]{{0,{validation.MAX_GROUP_ID - 2}}}[{edge}])?"
 
 
 def schemas() -> dict[str, Any]:
-    printable = char_class("L M N P S")  # what str.isprintable() keeps, but the space
-    listed = char_class("L M N P S", exclude=",")
-    item = f"\\u0020*(?:{_group(listed)}\\u0020*)?"
+    item = f"\\u0020*(?:{_group(',')}\\u0020*)?"
     return {
         "Email": {
             "description": "an email address (ASCII); the user id is it with A-Z lower-cased,"
@@ -53,12 +58,12 @@ def schemas() -> dict[str, Any]:
             "pattern": _anchored(validation.HOSTNAME),
         },
         "GroupId": {
-            "description": "exact, never trimmed or folded: printable characters, no whitespace"
-            " at either end (DESIGN §2)",
+            "description": "exact, never trimmed or folded (DESIGN §2): no control, format or"
+            " line/paragraph separator characters, no whitespace at either end",
             "type": "string",
             "minLength": 1,
             "maxLength": validation.MAX_GROUP_ID,
-            "pattern": _anchored(_group(printable)),
+            "pattern": _anchored(_group()),
         },
         "GroupList": {
             "description": "group ids separated by commas; ASCII spaces around them trimmed,"

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from authx.roles import ALL_ENVIRONMENTS, canonical_role, group_principal, user_principal
+from authx.roles import (
+    ALL_ENVIRONMENTS,
+    ascii_lower,
+    canonical_role,
+    group_id_problem,
+    group_principal,
+    user_principal,
+)
 
 from . import mwaa_model
 from .errors import FieldErrors
@@ -101,13 +108,6 @@ def hostname_problem(value: str) -> str | None:
     return None
 
 
-def ascii_lower(value: str) -> str:
-    """Lower-case ASCII letters only (DESIGN §2): `str.lower()` folds U+212A KELVIN SIGN to
-    `k`, which would make another address a granted user."""
-    return value.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _HOSTNAME = re.compile(HOSTNAME)
 _EMAIL = re.compile(EMAIL)
 
@@ -120,14 +120,11 @@ def email_problem(value: str) -> str | None:
 
 
 def group_problem(value: str) -> str | None:
-    """A group id is exact (DESIGN §2): kept as given, so it must not need trimming."""
+    """A group id is exact (DESIGN §2, `authx.roles.group_id_problem`): no control or format
+    characters, no whitespace at either end (it could never match), 1-256 characters."""
     if not 1 <= len(value) <= MAX_GROUP_ID:
         return f"must be 1-{MAX_GROUP_ID} characters"
-    if value != value.strip():
-        return "must not begin or end with whitespace"
-    if not value.isprintable():
-        return "must be printable characters only (no control, format or separator characters)"
-    return None
+    return group_id_problem(value)
 
 
 def parse_expires_at(value: str, now: float) -> tuple[int | None, str | None]:

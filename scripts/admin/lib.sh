@@ -6,10 +6,13 @@
 #   MWAA_GATE_URL     the API's base URL; default http://127.0.0.1:8000 (`chalice local`).
 #                     In AWS: https://<api-id>.execute-api.<region>.amazonaws.com/api
 #   MWAA_GATE_AUTH    sigv4 | none; default: sigv4 for https:// URLs, none for http:// ones
-#   MWAA_GATE_REGION  region to sign for; default AWS_REGION, AWS_DEFAULT_REGION, or the
-#                     region in an execute-api host name
-#   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   the caller's credentials
-#                     (sigv4 only), e.g. from `eval "$(aws configure export-credentials --format env)"`
+#   MWAA_GATE_REGION  region to sign for; default AWS_REGION, AWS_DEFAULT_REGION, the region
+#                     in an execute-api host name, or the AWS profile's region
+#   credentials       (sigv4 only) as the AWS CLI finds them: AWS_ACCESS_KEY_ID,
+#                     AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN when set; otherwise the rest
+#                     of the standard chain (AWS_PROFILE, ~/.aws/config and credentials, SSO,
+#                     credential_process, container and instance roles) through
+#                     credentials.py: python3's botocore, else `aws configure export-credentials`
 #
 # Exit status of every script: 0 success, 1 the API answered an error (its Code and Message
 # are shown), 2 bad usage, 3 the API could not be reached.
@@ -140,36 +143,83 @@ if isinstance(body, dict):
     printf '%s' "$text"
 }
 
-# --- the call --------------------------------------------------------------------------------
+# --- settings: read and checked once, in the script's own shell ----------------------------
+# Every configuration error stops the script here, before any request, with exit 2. (Never
+# check a setting inside `$(...)`: a subshell's exit would not stop the script.)
 
-mg_base_url() {
-    local url=${MWAA_GATE_URL:-http://127.0.0.1:8000}
-    printf '%s' "${url%/}"
-}
+MG_CONFIGURED=''
+MG_URL='' MG_AUTH='' MG_REGION=''
+MG_KEY_ID='' MG_SECRET_KEY='' MG_SESSION_TOKEN='' MG_PROFILE_REGION=''
 
-mg_auth_mode() {
-    local mode=${MWAA_GATE_AUTH:-}
-    if [[ -z $mode ]]; then
-        case $(mg_base_url) in
-        https://*) mode=sigv4 ;;
-        *) mode=none ;;
+mg_configure() {
+    [[ -z $MG_CONFIGURED ]] || return 0
+    MG_URL=${MWAA_GATE_URL:-http://127.0.0.1:8000}
+    MG_URL=${MG_URL%/}
+    # scheme://host[:port][/path]: no credentials, query, fragment, spaces or control characters
+    [[ $MG_URL =~ ^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$ ]] ||
+        mg_die "$MG_EXIT_USAGE" "MWAA_GATE_URL must be http(s)://host[:port][/path]" \
+            "(got '$(mg_printable "$MG_URL")')"
+    MG_AUTH=${MWAA_GATE_AUTH:-}
+    if [[ -z $MG_AUTH ]]; then
+        case $MG_URL in
+        https://*) MG_AUTH=sigv4 ;;
+        *) MG_AUTH=none ;;
         esac
     fi
-    case $mode in
-    sigv4 | none) printf '%s' "$mode" ;;
-    *) mg_die "$MG_EXIT_USAGE" "MWAA_GATE_AUTH must be sigv4 or none (got '$mode')" ;;
+    case $MG_AUTH in
+    sigv4) mg_configure_signing ;;
+    none) ;;
+    *) mg_die "$MG_EXIT_USAGE" "MWAA_GATE_AUTH must be sigv4 or none" \
+        "(got '$(mg_printable "$MG_AUTH")')" ;;
     esac
+    MG_CONFIGURED=yes
 }
 
-mg_region() {
-    local region=${MWAA_GATE_REGION:-${AWS_REGION:-${AWS_DEFAULT_REGION:-}}}
-    if [[ -z $region && $(mg_base_url) =~ \.execute-api\.([a-z0-9-]+)\.amazonaws\.com ]]; then
-        region=${BASH_REMATCH[1]}
-    fi
-    [[ -n $region ]] || mg_die "$MG_EXIT_USAGE" \
-        "set MWAA_GATE_REGION (or AWS_REGION) to the API's region to sign requests"
-    printf '%s' "$region"
+# $1 with control characters shown as '?' (an error message never echoes a raw CR or ESC).
+mg_printable() {
+    printf '%s' "${1//[[:cntrl:]]/?}" | head -c 200
 }
+
+# Credentials as the AWS CLI finds them: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the
+# rest of the standard chain (AWS_PROFILE, config and credentials files, SSO, process
+# credentials, container and instance roles) through credentials.py.
+mg_configure_signing() {
+    if [[ -n ${AWS_ACCESS_KEY_ID:-} || -n ${AWS_SECRET_ACCESS_KEY:-} ]]; then
+        [[ -n ${AWS_ACCESS_KEY_ID:-} && -n ${AWS_SECRET_ACCESS_KEY:-} ]] || mg_die "$MG_EXIT_USAGE" \
+            'set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither (then the' \
+            'AWS profile is used)'
+        MG_KEY_ID=$AWS_ACCESS_KEY_ID MG_SECRET_KEY=$AWS_SECRET_ACCESS_KEY
+        MG_SESSION_TOKEN=${AWS_SESSION_TOKEN:-}
+    else
+        local found
+        command -v python3 >/dev/null 2>&1 || mg_die "$MG_EXIT_USAGE" \
+            'AWS credentials are needed to sign requests: set AWS_ACCESS_KEY_ID and' \
+            'AWS_SECRET_ACCESS_KEY, or install python3 to use an AWS profile'
+        # A plain assignment: credentials.py's exit status (2) stops the script here.
+        found=$(python3 "$MG_LIB_DIR/credentials.py" "$mg_program") || exit "$MG_EXIT_USAGE"
+        {
+            IFS= read -r MG_KEY_ID
+            IFS= read -r MG_SECRET_KEY
+            IFS= read -r MG_SESSION_TOKEN
+            IFS= read -r MG_PROFILE_REGION
+        } <<<"$found"
+        [[ -n $MG_KEY_ID && -n $MG_SECRET_KEY ]] ||
+            mg_die "$MG_EXIT_USAGE" 'the AWS credentials found are incomplete'
+    fi
+    MG_REGION=${MWAA_GATE_REGION:-${AWS_REGION:-${AWS_DEFAULT_REGION:-}}}
+    if [[ -z $MG_REGION && $MG_URL =~ \.execute-api\.([a-z0-9-]+)\.amazonaws\.com ]]; then
+        MG_REGION=${BASH_REMATCH[1]}
+    fi
+    MG_REGION=${MG_REGION:-$MG_PROFILE_REGION}
+    [[ -n $MG_REGION ]] || mg_die "$MG_EXIT_USAGE" \
+        "set MWAA_GATE_REGION (or AWS_REGION) to the API's region to sign requests"
+    [[ $MG_REGION =~ ^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$ ]] ||
+        mg_die "$MG_EXIT_USAGE" "'$(mg_printable "$MG_REGION")' is not an AWS region"
+}
+
+MG_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# --- the call --------------------------------------------------------------------------------
 
 # A value inside a curl config file's double quotes.
 mg_curl_config_value() {
@@ -189,7 +239,8 @@ mg_curl_can_sign() { # path_and_query
 # file), never on its command line, where other users of the machine could read them.
 mg_call() {
     local method=$1 path=$2 body=${3-} url status answer request
-    url="$(mg_base_url)$path"
+    [[ -n $MG_CONFIGURED ]] || mg_configure
+    url="$MG_URL$path"
     answer=$(mktemp)
     request=$(mktemp)
     # shellcheck disable=SC2064 # expand now: the file names are fixed
@@ -202,27 +253,24 @@ mg_call() {
         args+=(--header 'Content-Type: application/json' --data-binary "@$request")
     fi
     local config=''
-    if [[ $(mg_auth_mode) == sigv4 ]]; then
-        [[ -n ${AWS_ACCESS_KEY_ID:-} && -n ${AWS_SECRET_ACCESS_KEY:-} ]] || mg_die "$MG_EXIT_USAGE" \
-            'AWS credentials are needed to sign requests: set AWS_ACCESS_KEY_ID and' \
-            'AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), e.g. with' \
-            'eval "$(aws configure export-credentials --format env)"'
-        local region
-        region=$(mg_region)
+    if [[ $MG_AUTH == sigv4 ]]; then
         if mg_curl_can_sign "$path"; then
-            args+=(--aws-sigv4 "aws:amz:$region:execute-api")
-            config+="user = $(mg_curl_config_value "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY")"$'\n'
-            if [[ -n ${AWS_SESSION_TOKEN:-} ]]; then
-                config+="header = $(mg_curl_config_value "x-amz-security-token: $AWS_SESSION_TOKEN")"$'\n'
+            args+=(--aws-sigv4 "aws:amz:$MG_REGION:execute-api")
+            config+="user = $(mg_curl_config_value "$MG_KEY_ID:$MG_SECRET_KEY")"$'\n'
+            if [[ -n $MG_SESSION_TOKEN ]]; then
+                config+="header = $(mg_curl_config_value "x-amz-security-token: $MG_SESSION_TOKEN")"$'\n'
             fi
         else
-            config+=$(python3 "$(dirname "${BASH_SOURCE[0]}")/sigv4_headers.py" \
-                "$method" "$url" "$region" "$request")$'\n' ||
+            local signed
+            signed=$(AWS_ACCESS_KEY_ID=$MG_KEY_ID AWS_SECRET_ACCESS_KEY=$MG_SECRET_KEY \
+                AWS_SESSION_TOKEN=$MG_SESSION_TOKEN \
+                python3 "$MG_LIB_DIR/sigv4_headers.py" "$method" "$url" "$MG_REGION" "$request") ||
                 mg_die "$MG_EXIT_USAGE" 'could not sign the request (python3 is needed)'
+            config+=$signed$'\n'
         fi
     fi
     if ! status=$(printf '%s' "$config" | curl --config - "${args[@]}" "$url"); then
-        mg_die "$MG_EXIT_UNREACHABLE" "could not reach $(mg_base_url) (is MWAA_GATE_URL right?)"
+        mg_die "$MG_EXIT_UNREACHABLE" "could not reach $MG_URL (is MWAA_GATE_URL right?)"
     fi
     if [[ $status == 2?? ]]; then
         if [[ -s $answer ]]; then

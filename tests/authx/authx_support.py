@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,22 @@ RBAC_ROLE_ARNS = {
     role: f"arn:aws:iam::{ACCOUNT}:role/mwaa-gate-{role.lower()}"
     for role in ("Admin", "Op", "User", "Viewer", "Public")
 }
+
+
+def create_token_roles(iam: Any) -> None:
+    """The IAM roles of RBAC_ROLE_ARNS (STS refuses to assume a role that does not exist)."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            }
+        ],
+    }
+    for arn in RBAC_ROLE_ARNS.values():
+        iam.create_role(RoleName=arn.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust))
 
 
 @dataclass

@@ -17,6 +17,7 @@ from authx_support import (
     AwsCalls,
     World,
     create_mwaa_environment,
+    create_token_roles,
 )
 
 import devstack
@@ -80,6 +81,7 @@ def _module_world() -> Iterator[World]:
     with devstack.aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_tables(dynamodb, ENVIRONMENTS_TABLE, GRANTS_TABLE)
+        create_token_roles(boto3.client("iam", region_name=REGION))
         host = create_mwaa_environment(ENV)
         yield World(
             dynamodb=dynamodb, mwaa=boto3.client("mwaa", region_name=REGION), login_host=host

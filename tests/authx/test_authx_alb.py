@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,12 +14,15 @@ from authx.errors import NotGranted
 from authx.handler import lambda_handler
 
 
-def test_single_value_event_gets_a_single_value_response() -> None:
+@pytest.mark.parametrize("path", ["/logout", "/logout/close", "/aws_mwaa/aws-console-sso"])
+def test_single_value_mode_is_refused_as_a_configuration_error(path: str) -> None:
+    # With multi-value headers off, the ALB keeps one Set-Cookie only: logout would expire one
+    # shard and say "signed out". authX refuses to run that way, on every path, and says why.
     event = {
         "httpMethod": "GET",
-        "path": "/logout/close",
+        "path": path,
         "queryStringParameters": {},
-        "headers": {"host": "gate.example.com"},
+        "headers": {"host": "gate.example.com", "cookie": "AWSELBAuthSessionCookie-0=a"},
         "requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:x"}},
         "isBase64Encoded": False,
         "body": "",
@@ -26,9 +30,12 @@ def test_single_value_event_gets_a_single_value_response() -> None:
 
     response = lambda_handler(event, None)
 
-    assert response["statusCode"] == 200
+    assert response["statusCode"] == 500
     assert "multiValueHeaders" not in response
+    assert "Set-Cookie" not in response["headers"]
     assert response["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    assert "lambda.multi_value_headers.enabled = true" in response["body"]
+    assert "single_value_headers" in response["body"]
 
 
 def test_an_event_that_is_not_an_alb_request_is_a_bad_request() -> None:

@@ -107,3 +107,19 @@ def test_other_methods_are_not_allowed(aws_calls: AwsCalls, path: str) -> None:
     assert header(response, "Allow") == "GET"
     assert "answers GET only" in response["body"]
     assert aws_calls.calls == []
+
+
+@pytest.mark.parametrize(
+    "shard",
+    ["\u0661", "\u0967", "\U0001d7d3", "\uff11", "1\u0662", "\u00b9"],
+    ids=["arabic-indic", "devanagari", "math-bold", "fullwidth", "mixed", "superscript"],
+)
+def test_shard_numbers_are_ascii_digits_only(shard: str) -> None:
+    # `\d` matches any script's digits: those names were echoed back into Set-Cookie.
+    cookie = f"AWSELBAuthSessionCookie-{shard}=x; AWSELBAuthSessionCookie-7=y"
+
+    cookies = logout(cookie=cookie)["multiValueHeaders"]["Set-Cookie"]
+
+    names = [c.split("=", 1)[0] for c in cookies]
+    assert names == [f"AWSELBAuthSessionCookie-{n}" for n in (0, 1, 2, 3, 7)]
+    assert all(c.isascii() for c in cookies)

@@ -465,16 +465,18 @@ def recorder() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     server.server_close()
 
 
-def assert_signed_as_aws_expects(request: dict[str, Any]) -> None:
+def assert_signed_as_aws_expects(
+    request: dict[str, Any], keys: dict[str, str] = SIGNING_ENV
+) -> None:
     """Recompute the signature the way API Gateway does (botocore's SigV4) and compare."""
     headers = request["headers"]
     match = AUTHORIZATION.fullmatch(headers["authorization"])
     assert match, headers["authorization"]
-    assert match["key"] == SIGNING_ENV["AWS_ACCESS_KEY_ID"]
+    assert match["key"] == keys["AWS_ACCESS_KEY_ID"]
     assert match["region"] == "eu-west-1"
     signed = match["signed"].split(";")
     assert {"host", "x-amz-date", "x-amz-security-token"} <= set(signed)
-    assert headers["x-amz-security-token"] == SIGNING_ENV["AWS_SESSION_TOKEN"]
+    assert headers["x-amz-security-token"] == keys["AWS_SESSION_TOKEN"]
     aws_request = AWSRequest(
         method=request["method"],
         url=f"http://{headers['host']}{request['path']}",
@@ -484,9 +486,7 @@ def assert_signed_as_aws_expects(request: dict[str, Any]) -> None:
     aws_request.context["timestamp"] = headers["x-amz-date"]
     signer = SigV4Auth(
         Credentials(
-            SIGNING_ENV["AWS_ACCESS_KEY_ID"],
-            SIGNING_ENV["AWS_SECRET_ACCESS_KEY"],
-            SIGNING_ENV["AWS_SESSION_TOKEN"],
+            keys["AWS_ACCESS_KEY_ID"], keys["AWS_SECRET_ACCESS_KEY"], keys["AWS_SESSION_TOKEN"]
         ),
         "execute-api",
         "eu-west-1",
@@ -549,9 +549,155 @@ def test_signed_requests_verify_as_api_gateway_computes_them(
     assert SIGNING_ENV["AWS_SECRET_ACCESS_KEY"] not in json.dumps(seen[0]["headers"])
 
 
-def test_signing_needs_credentials(recorder: tuple[str, list[dict[str, Any]]]) -> None:
+VALID_ARGS = {
+    "onboard-environment": ["Env1", "--attach"],
+    "get-environment": ["Env1"],
+    "list-environments": [],
+    "offboard-environment": ["Env1"],
+    "grant": ["--user", "a@b.io", "--environment", "Env1", "--role", "Op"],
+    "revoke": ["some-grant-id"],
+    "list-grants": [],
+    "access": ["a@b.io"],
+}
+NO_AWS_FILES = {
+    "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+KEYS = {k: SIGNING_ENV[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+CONFIGURATION_ERRORS = {
+    # issue 9 item 15: the check ran in a subshell, so this one printed an error, then sent
+    # the request unsigned and exited 0
+    "unknown auth mode": ({"MWAA_GATE_AUTH": "SIGV4"}, "MWAA_GATE_AUTH must be sigv4 or none"),
+    "auth mode with CR/LF": (
+        {"MWAA_GATE_AUTH": "sigv4\r\nX-Evil: 1"},
+        "MWAA_GATE_AUTH must be sigv4 or none (got 'sigv4??X-Evil: 1')",
+    ),
+    "no credentials anywhere": (
+        {"MWAA_GATE_AUTH": "sigv4", "MWAA_GATE_REGION": "eu-west-1"},
+        "AWS credentials are needed to sign requests",
+    ),
+    "unknown profile": (
+        {"MWAA_GATE_AUTH": "sigv4", "MWAA_GATE_REGION": "eu-west-1", "AWS_PROFILE": "nope"},
+        "The config profile (nope) could not be found",
+    ),
+    "half the key pair": (
+        {"MWAA_GATE_AUTH": "sigv4", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE"},
+        "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    ),
+    "no region": ({"MWAA_GATE_AUTH": "sigv4", **KEYS}, "set MWAA_GATE_REGION"),
+    "not a region": (
+        {"MWAA_GATE_AUTH": "sigv4", "MWAA_GATE_REGION": "eu-west-1/../x", **KEYS},
+        "'eu-west-1/../x' is not an AWS region",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONFIGURATION_ERRORS))
+@pytest.mark.parametrize("script", ALL_SCRIPTS)
+def test_configuration_errors_stop_every_script_before_any_request(
+    recorder: tuple[str, list[dict[str, Any]]], script: str, case: str
+) -> None:
     url, seen = recorder
-    result = run("get-environment", "Env1", url=url, extra_env={"MWAA_GATE_AUTH": "sigv4"})
-    assert result.returncode == 2
-    assert "AWS credentials are needed" in result.stderr
+    settings, message = CONFIGURATION_ERRORS[case]
+
+    result = run(script, *VALID_ARGS[script], url=url, extra_env={**NO_AWS_FILES, **settings})
+
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert message in result.stderr
+    assert result.stderr.startswith(f"{script}: ")
     assert seen == []
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://api.example.com", "http://", "http://a b", "http://x/api?x=1", "https://u:p@x"]
+)
+@pytest.mark.parametrize("script", ALL_SCRIPTS)
+def test_a_malformed_api_url_stops_every_script(script: str, url: str) -> None:
+    result = run(script, *VALID_ARGS[script], url=url, extra_env={"MWAA_GATE_AUTH": "none"})
+
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert "MWAA_GATE_URL must be http(s)://host[:port][/path]" in result.stderr
+
+
+PROFILE_KEYS = {
+    "AWS_ACCESS_KEY_ID": "AKIDPROFILE",
+    "AWS_SECRET_ACCESS_KEY": "profile/secret+key",
+    "AWS_SESSION_TOKEN": "profile-session-token==",
+}
+
+
+def write_profile(folder: Path) -> dict[str, str]:
+    """A named profile in its own config and credentials files, as `aws configure` writes."""
+    config, credentials = folder / "config", folder / "credentials"
+    config.write_text("[profile ops]\nregion = eu-west-1\n")
+    credentials.write_text(
+        "[ops]\n"
+        f"aws_access_key_id = {PROFILE_KEYS['AWS_ACCESS_KEY_ID']}\n"
+        f"aws_secret_access_key = {PROFILE_KEYS['AWS_SECRET_ACCESS_KEY']}\n"
+        f"aws_session_token = {PROFILE_KEYS['AWS_SESSION_TOKEN']}\n"
+    )
+    return {
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        "AWS_PROFILE": "ops",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "MWAA_GATE_AUTH": "sigv4",
+        # python3 with botocore first (the venv's); region from the profile, not the env
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "path"),
+    [
+        ("get-environment", ["Env1"], "/api/environments/Env1"),
+        ("access", ["jane@example.com"], "/api/access/jane@example.com"),  # python signer
+    ],
+)
+def test_a_profile_signs_as_botocore_does(
+    recorder: tuple[str, list[dict[str, Any]]],
+    tmp_path: Path,
+    script: str,
+    args: list[str],
+    path: str,
+) -> None:
+    url, seen = recorder
+
+    result = run(script, *args, url=url, extra_env=write_profile(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    assert [r["path"] for r in seen] == [path]
+    assert_signed_as_aws_expects(seen[0], PROFILE_KEYS)
+
+
+def test_without_botocore_the_aws_cli_provides_the_credentials(
+    recorder: tuple[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    url, seen = recorder
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    # python3 without site-packages (no botocore) and an AWS CLI v2 that exports credentials
+    (tools / "python3").write_text(f'#!/bin/sh\nexec {sys.executable} -S -I "$@"\n')
+    exported = json.dumps(
+        {
+            "Version": 1,
+            "AccessKeyId": PROFILE_KEYS["AWS_ACCESS_KEY_ID"],
+            "SecretAccessKey": PROFILE_KEYS["AWS_SECRET_ACCESS_KEY"],
+            "SessionToken": PROFILE_KEYS["AWS_SESSION_TOKEN"],
+        }
+    )
+    (tools / "aws").write_text(
+        "#!/bin/sh\n"
+        'if [ "$2" = export-credentials ]; then echo \'' + exported + "'; exit 0; fi\n"
+        'if [ "$2" = get ]; then echo eu-west-1; exit 0; fi\n'
+        "exit 255\n"
+    )
+    for tool in ("python3", "aws"):
+        (tools / tool).chmod(0o755)
+    env = {**NO_AWS_FILES, "MWAA_GATE_AUTH": "sigv4", "PATH": f"{tools}:{os.environ['PATH']}"}
+
+    result = run("get-environment", "Env1", url=url, extra_env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert_signed_as_aws_expects(seen[0], PROFILE_KEYS)

@@ -252,8 +252,28 @@ def _session_policy(environment: str, role: str) -> str:
     )
 
 
+def _role(stack: Stack, name: str) -> None:
+    """A token role as the member template or platform setup makes it (STS needs it to exist)."""
+    stack.client("iam").create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                    }
+                ],
+            }
+        ),
+    )
+
+
 def test_web_login_follows_the_session_policy_of_an_assumed_role(stack: Stack) -> None:
     network = stack.network()
+    _role(stack, "mwaa-gate-viewer")
     stack.client("mwaa").create_environment(**create_params("scoped", network))
     credentials = stack.client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{ACCOUNT}:role/mwaa-gate-viewer",
@@ -279,6 +299,7 @@ def test_web_login_is_denied_outside_the_session_policy(stack: Stack) -> None:
     mwaa = stack.client("mwaa")
     mwaa.create_environment(**create_params("granted", network))
     mwaa.create_environment(**create_params("other", network))
+    _role(stack, "mwaa-gate-admin")
     credentials = stack.client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{ACCOUNT}:role/mwaa-gate-admin",
         RoleSessionName="bob",
