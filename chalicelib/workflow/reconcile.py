@@ -17,13 +17,13 @@ READY and DEGRADED environment (the scheduled function) and emits the run's metr
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
+from chalicelib import metrics
+from chalicelib.aws_clients import Location
 from chalicelib.records import environments_repo
 
 from . import alb, mwaa_env, network, record, routing, settings, targets
@@ -63,8 +63,10 @@ class Outcome:
 
 
 def observe(current: dict[str, Any]) -> Observed:
-    name = current["name"]
-    environment = mwaa_env.describe(name)
+    """MWAA's view of the environment, in its own account and region (DESIGN §4)."""
+    name = current.get("mwaa_name") or current["name"]
+    where = Location.of(current)
+    environment = mwaa_env.describe(name, where)
     if environment is None:
         return Observed(problem=f"MWAA has no environment named {name} any more")
     status = environment.get("Status")
@@ -81,7 +83,7 @@ def observe(current: dict[str, Any]) -> Observed:
     observed = Observed(environment=environment)
     if current.get("access_mode") == PRIVATE:
         try:
-            observed.ips = targets.endpoint_ips(environment, current["vpc_id"])
+            observed.ips = targets.endpoint_ips(environment, current["vpc_id"], where)
         except EnvironmentUnavailable as unavailable:
             observed.problem = str(unavailable)
     return observed
@@ -200,7 +202,7 @@ class Run:
         }
 
 
-def run_all(metrics: Metrics | None = None) -> dict[str, Any]:
+def run_all() -> dict[str, Any]:
     """Reconcile every READY and DEGRADED environment; one failure never stops the others."""
     run = Run()
     for current in environments_repo.all_records(settings.environments_table()):
@@ -216,27 +218,25 @@ def run_all(metrics: Metrics | None = None) -> dict[str, Any]:
             logger.warning("reconcile failed", extra={"environment": name, "error": str(failure)})
             continue
         if outcome.changes:
-            run.drifted += 1
             run.environments[name] = outcome.changes
-            if not outcome.degraded:
-                run.fixed += 1
+        if outcome.changes or outcome.degraded:
+            run.drifted += 1
+        if outcome.changes and not outcome.degraded:
+            run.fixed += 1
         if outcome.degraded:
             run.degraded += 1
-    emit(run, metrics)
+    emit(run)
     logger.info("reconcile run", extra=run.summary())
     return run.summary()
 
 
-def emit(run: Run, metrics: Metrics | None = None) -> None:
-    """The run's figures as CloudWatch metrics (embedded metric format)."""
-    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "mwaa-gate"
-    metrics = metrics or Metrics(namespace=namespace, service="mwaa-gate-reconciler")
+def emit(run: Run) -> None:
+    """The run's figures as CloudWatch metrics (chalicelib.metrics: the drift alarm's source)."""
     for name, value in (
-        ("ReconcileChecked", run.checked),
-        ("ReconcileDrifted", run.drifted),
-        ("ReconcileFixed", run.fixed),
-        ("ReconcileDegraded", run.degraded),
-        ("ReconcileFailed", run.failed),
+        (metrics.RECONCILE_CHECKED, run.checked),
+        (metrics.DRIFT_METRIC, run.drifted),
+        (metrics.RECONCILE_FIXED, run.fixed),
+        (metrics.RECONCILE_DEGRADED, run.degraded),
+        (metrics.RECONCILE_FAILED, run.failed),
     ):
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    metrics.flush_metrics()
+        metrics.count(name, value)

@@ -180,8 +180,17 @@ def test_scheduled_run_reconciles_every_ready_environment_and_counts(
     metrics = [
         json.loads(line)
         for line in capsys.readouterr().out.splitlines()
-        if line.startswith('{"_aws"') and "ReconcileChecked" in line
+        if line.startswith('{"_aws"')
     ]
-    assert metrics and metrics[-1]["ReconcileChecked"] in (1, [1.0], 1.0)
+    figures = {
+        name: m[name]
+        for m in metrics
+        for name in m
+        if name.startswith(("Environments", "Reconcile"))
+    }
+    assert figures["EnvironmentsChecked"] in (1, 1.0, [1.0])
+    assert figures["EnvironmentsDrifted"] in (1, 1.0, [1.0])
+    assert figures["EnvironmentsFixed"] in (1, 1.0, [1.0])
+    assert figures["EnvironmentsDegraded"] in (0, 0.0, [0.0])
     again = world.client.lambda_.invoke("reconcile", scheduled(world)).payload
     assert (again["checked"], again["drifted"]) == (1, 0)
