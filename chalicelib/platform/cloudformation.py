@@ -42,6 +42,10 @@ def _tag_list(cfg: StageConfig) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in cfg.tag.items()]
 
 
+# app.py's scheduled functions (`@app.schedule`): the reconciler (docs/airflow.md).
+SCHEDULED_FUNCTIONS = ("reconcile",)
+
+
 def chalice_function_name(cfg: StageConfig, function: str) -> str:
     """The name `chalice deploy` gives a function of the stage."""
     if function == API_HANDLER:
@@ -289,13 +293,14 @@ def _alarms(cfg: StageConfig) -> dict[str, Any]:
 def template(cfg: StageConfig) -> dict[str, Any]:
     """The merge template of the stage (checked settings; pure, no AWS call)."""
     cfg.check()
-    functions = set().union(*(state_machines.placeholders(name) for name in state_machines.NAMES))
+    steps = set().union(*(state_machines.placeholders(name) for name in state_machines.NAMES))
+    functions = steps | set(SCHEDULED_FUNCTIONS)
     resources: dict[str, Any] = {}
     for part in (
         _tables(cfg),
         _authx(cfg),
         _listener_rules(cfg),
-        _workflows(cfg, functions),
+        _workflows(cfg, steps),
         _function_names(cfg, functions),
         _log_groups(cfg, functions),
         _alarms(cfg),

@@ -144,7 +144,11 @@ def test_chalice_functions_keep_their_deploy_names_and_the_machines_call_them(
     names = {props["FunctionName"] for props in functions.values()}
     steps = set().union(*(state_machines.placeholders(n) for n in state_machines.NAMES))
     deployment = SETTINGS_DEPLOYMENT
-    assert names == {f"mwaa-gate-dev-{s}" for s in steps} | {"mwaa-gate-dev", f"{deployment}-authx"}
+    assert names == {f"mwaa-gate-dev-{s}" for s in steps} | {
+        "mwaa-gate-dev",
+        "mwaa-gate-dev-reconcile",  # the scheduled reconciler
+        f"{deployment}-authx",
+    }
     for machine, kind in (("OnboardStateMachine", "onboard"), ("OffboardStateMachine", "offboard")):
         text, variables = resources[machine]["Properties"]["DefinitionString"]["Fn::Sub"]
         assert set(re.findall(r"\$\{([A-Za-z0-9_.]+)\}", text)) == set(variables)
