@@ -39,7 +39,9 @@ class Decision:
 
 
 def _metric(decision: Decision) -> None:
-    name = {"login": "Login", "logout": "Logout"}.get(decision.action, "Request")
+    name = {"login": "Login", "logout": "Logout", "portal": "Portal"}.get(
+        decision.action, "Request"
+    )
     name += "Allowed" if decision.decision == "allow" else "Denied"
     namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
     with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=namespace) as metric:

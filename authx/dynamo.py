@@ -120,3 +120,30 @@ def scan(region: str, table: str, attributes: list[str]) -> list[dict[str, Any]]
     except aws.errors() as error:
         cause = AwsCause(aws.error_code(error) or type(error).__name__)
         raise AwsUnavailable("The environments could not be read; try again.") from cause
+
+
+def query(
+    region: str, table: str, key_name: str, key_value: str, attributes: list[str]
+) -> list[dict[str, Any]]:
+    """Every item of one partition (all pages, strongly consistent), with only `attributes`."""
+    client = aws.client("dynamodb", region)
+    names = {"#k": key_name, **{f"#a{i}": name for i, name in enumerate(attributes)}}
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "#k = :k",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": {":k": {"S": key_value}},
+        "ProjectionExpression": ", ".join(f"#a{i}" for i in range(len(attributes))),
+        "ConsistentRead": True,
+    }
+    items: list[dict[str, Any]] = []
+    try:
+        while True:
+            answer = client.query(**request)
+            items.extend(item(raw) for raw in answer.get("Items", []))
+            if "LastEvaluatedKey" not in answer:
+                return items
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    except aws.errors() as error:
+        cause = AwsCause(aws.error_code(error) or type(error).__name__)
+        raise AwsUnavailable("The grants could not be read; try again.") from cause

@@ -1,7 +1,7 @@
 """The ALB-invoked Lambda: `authx.handler.lambda_handler` (DESIGN §5).
 
-Routes a request to login, logout or the close page; turns every refusal into its page and
-status (the mapping lives in `authx.errors`); writes one audit line per decision.
+Routes a request to login, logout, the close page or the portal; turns every refusal into its
+page and status (the mapping lives in `authx.errors`); writes one audit line per decision.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from authx import alb, audit, login, logout, pages
+from authx import alb, audit, login, logout, pages, portal
 from authx.audit import Decision
 from authx.errors import AwsCause, MethodNotAllowed, Refusal, SingleValueHeaders, UnknownPath
 
@@ -20,6 +20,7 @@ ROUTES: dict[str, Route] = {
     login.PATH: login.handle,
     **dict.fromkeys(logout.PATHS, logout.handle),
     logout.CLOSE_PATH: logout.close,
+    portal.PATH: portal.handle,
 }
 METHODS = ("GET",)
 SINGLE_VALUE_MESSAGE = (

@@ -11,15 +11,15 @@ _TEMPLATE = """<!doctype html>
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;\
-color:#1b1b1b}}h1{{font-size:1.4rem}}p.code{{color:#666;font-size:.85rem}}</style></head>
+color:#1b1b1b}}h1{{font-size:1.4rem}}p.code{{color:#666;font-size:.85rem}}{style}</style></head>
 <body><h1>{title}</h1><p>{message}</p>{extra}</body>
 </html>
 """
 
 
-def page(title: str, message: str, extra: str = "") -> str:
-    """A page with a title and a message; `extra` must already be safe HTML."""
-    return _TEMPLATE.format(title=escape(title), message=escape(message), extra=extra)
+def page(title: str, message: str, extra: str = "", style: str = "") -> str:
+    """A page with a title and a message; `extra` (HTML) and `style` (CSS) must already be safe."""
+    return _TEMPLATE.format(title=escape(title), message=escape(message), extra=extra, style=style)
 
 
 def refusal(error: Refusal) -> str:

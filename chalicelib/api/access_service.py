@@ -1,49 +1,39 @@
-"""GET /access/{email}: what a user may open, by the same rule authX applies at login.
+"""GET /access/{email}: what a user may open, by the rule authX's portal applies (`authx.access`).
 
-The grants that match a user on an environment are selected with `authx.roles.grant_keys`
-(the keys authX reads in its BatchGetItem) and ranked with `authx.roles.effective_role`.
+Reads: every grant of the user's principals (a Query each), then only the environment records
+those grants can match (BatchGetItem by name), or every record when an active `*` grant applies.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from authx.roles import ALL_ENVIRONMENTS, effective_role, grant_keys, principals
+from authx import access as access_rule
+from authx.roles import principals
 from chalicelib.records import clock, environments_repo, grants_repo
 
-from .environments_service import OFFBOARDED, login_url
+from .environments_service import login_url
 from .settings import Settings
 
 
 def access(settings: Settings, email: str, groups: list[str]) -> dict[str, Any]:
     grants = grants_repo.for_principals(settings.grants_table, principals(email, groups))
-    by_key = {(g["principal"], g["environment"]): g for g in grants}
-    if any(g["environment"] == ALL_ENVIRONMENTS for g in grants):
+    now = clock.now()
+    if access_rule.needs_every_environment(grants, now):
         records = environments_repo.all_records(settings.environments_table)
     else:
-        named = {g["environment"] for g in grants}
+        named = access_rule.named_environments(grants, now)
         found = environments_repo.get_many(settings.environments_table, named) if named else {}
         records = list(found.values())
-    now = clock.now()
     environments = []
-    for record in sorted(records, key=lambda r: r["name"]):
-        if record.get("status") == OFFBOARDED:
-            continue
-        matched = [
-            by_key[(key["principal"], key["environment"])]
-            for key in grant_keys(email, groups, record["name"])
-            if (key["principal"], key["environment"]) in by_key
-        ]
-        role = effective_role(matched, now)
-        if role is None:
-            continue
-        entry: dict[str, Any] = {
-            "environment": record["name"],
-            "rbac_role": role,
-            "status": record.get("status"),
+    for entry in access_rule.effective_access(email, groups, grants, records, now):
+        item: dict[str, Any] = {
+            "environment": entry.environment,
+            "rbac_role": entry.rbac_role,
+            "status": entry.status,
         }
-        url = login_url(record)
+        url = login_url({"status": entry.status, "login_host": entry.login_host})
         if url:
-            entry["login_url"] = url
-        environments.append(entry)
+            item["login_url"] = url
+        environments.append(item)
     return {"user": email, "groups": groups, "environments": environments}

@@ -4,7 +4,8 @@
   executions of the two state machines.
 - `steps`: the workflow step Lambdas: the environments table, EC2 peering/routes/security
   group rules, ELBv2 target groups and rules on the stage's listener, MWAA, the OIDC secret.
-- `authx`: the authX Lambda: read the tables, assume the Airflow-role IAM roles.
+- `authx`: the authX Lambda: read the tables (the portal Queries grants by principal), assume
+  the Airflow-role IAM roles.
 - `rbac`: each Airflow-role IAM role: a web login token for that Airflow role only.
 - `states`: the state machines' role: invoke exactly the step Lambdas they name.
 
@@ -223,7 +224,9 @@ def authx(cfg: StageConfig, function_name: str, rbac_role_arns: Iterable[str]) -
     return document(
         _logs(cfg, function_name),
         _statement(
-            "ReadTables", ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Scan"], tables
+            "ReadTables",
+            ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
+            tables,
         ),
         _statement(
             "AssumeAirflowRoles", ["sts:AssumeRole", "sts:SetSourceIdentity"], rbac_role_arns
