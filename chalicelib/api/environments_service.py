@@ -92,10 +92,15 @@ def _onboard_record(
     )
     record.setdefault("created_at", now)
     record.setdefault("requested_by", actor)
+    # Where the environment lives (DESIGN §2): absent account and region are the service's
+    # own, which onboarding's validation writes down; the MWAA name defaults to the name.
+    record["mwaa_name"] = request.mwaa_name or request.name
     for field, value in (
         ("create", request.create),
         ("hostname", request.hostname),
         ("access_mode", request.access_mode),
+        ("account_id", request.account_id),
+        ("region", request.region),
     ):
         if value is None:
             record.pop(field, None)

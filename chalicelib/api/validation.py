@@ -20,6 +20,8 @@ from .errors import FieldErrors
 from .values import json_type
 
 ENVIRONMENT_NAME = re.compile(r"[a-zA-Z][0-9a-zA-Z_-]{0,79}", re.ASCII)
+ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
+REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}", re.ASCII)
 MODES = ("attach", "create")
 ACCESS_MODES = ("PUBLIC_ONLY", "PRIVATE_ONLY")
 DEFAULT_ACCESS_MODE = "PRIVATE_ONLY"  # MWAA's own default when WebserverAccessMode is absent
@@ -177,6 +179,9 @@ class OnboardRequest:
     mode: str
     create: dict[str, Any] | None
     hostname: str | None
+    account_id: str | None = None
+    region: str | None = None
+    mwaa_name: str | None = None
 
     @property
     def access_mode(self) -> str | None:
@@ -193,6 +198,9 @@ class OnboardRequest:
                 "mode": self.mode,
                 "create": self.create,
                 "hostname": self.hostname,
+                "account_id": self.account_id,
+                "region": self.region,
+                "mwaa_name": self.mwaa_name,
             },
             sort_keys=True,
             separators=(",", ":"),
@@ -200,7 +208,24 @@ class OnboardRequest:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-ONBOARD_FIELDS = ("name", "mode", "create", "hostname")
+ONBOARD_FIELDS = ("name", "mode", "create", "hostname", "account_id", "region", "mwaa_name")
+
+
+def _where(body: dict[str, Any], problems: Problems) -> tuple[str | None, str | None, str | None]:
+    """`account_id`, `region`, `mwaa_name` (DESIGN §2): each optional, each checked."""
+    account_id = _string(body, "account_id", problems, required=False)
+    if account_id is not None and not ACCOUNT_ID.fullmatch(account_id):
+        problems.add("account_id", f"must be a 12-digit AWS account id (got {_shown(account_id)})")
+        account_id = None
+    region = _string(body, "region", problems, required=False)
+    if region is not None and not REGION.fullmatch(region):
+        problems.add("region", f"must be an AWS region such as eu-west-1 (got {_shown(region)})")
+        region = None
+    mwaa_name = _string(body, "mwaa_name", problems, required=False)
+    if mwaa_name is not None and (problem := environment_name_problem(mwaa_name)):
+        problems.add("mwaa_name", problem)
+        mwaa_name = None
+    return account_id, region, mwaa_name
 
 
 def onboard_request(body: dict[str, Any]) -> OnboardRequest:
@@ -213,6 +238,7 @@ def onboard_request(body: dict[str, Any]) -> OnboardRequest:
     if mode is not None and mode not in MODES:
         problems.add("mode", f"must be one of: {', '.join(MODES)} (got {_shown(mode)})")
         mode = None
+    account_id, region, mwaa_name = _where(body, problems)
     hostname = _string(body, "hostname", problems, required=False)
     if hostname is not None:
         if problem := hostname_problem(hostname):
@@ -244,7 +270,13 @@ def onboard_request(body: dict[str, Any]) -> OnboardRequest:
     if name is None or mode is None:
         raise FieldErrors([("body", "incomplete request")])  # unreachable: reported above
     return OnboardRequest(
-        name=name, mode=mode, create=create if mode == "create" else None, hostname=hostname
+        name=name,
+        mode=mode,
+        create=create if mode == "create" else None,
+        hostname=hostname,
+        account_id=account_id,
+        region=region,
+        mwaa_name=mwaa_name,
     )
 
 
