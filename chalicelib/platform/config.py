@@ -28,6 +28,8 @@ LISTENER_ARN = re.compile(
 # Target group names hold at most 32 characters; `<DEPLOYMENT_NAME>-authx` must fit.
 MAX_DEPLOYMENT_NAME = 26
 DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+# MWAA_EXECUTION_ROLE_PREFIX: the start of an IAM role's path and name (no wildcards).
+EXECUTION_ROLE_PREFIX = re.compile(r"/?[A-Za-z0-9+=,.@_/-]{1,200}")
 REQUIRED = (
     "ENVIRONMENTS_TABLE",
     "GRANTS_TABLE",
@@ -120,6 +122,12 @@ class StageConfig:
             problems.append(
                 f"DEPLOYMENT_NAME must be 1-{MAX_DEPLOYMENT_NAME} letters, digits and '-' "
                 "(it names the authX target group, at most 32 characters)"
+            )
+        prefix = self.get("MWAA_EXECUTION_ROLE_PREFIX")
+        if prefix and not EXECUTION_ROLE_PREFIX.fullmatch(prefix):
+            problems.append(
+                "MWAA_EXECUTION_ROLE_PREFIX must be the start of an IAM role's path and name "
+                "(letters, digits and +=,.@_-/, no wildcards), e.g. mwaa-gate/ or mwaa-"
             )
         timeout = self.get("OIDC_SESSION_TIMEOUT", str(DEFAULT_SESSION_TIMEOUT))
         if not timeout.isdigit():
