@@ -101,7 +101,6 @@ class Front:
     region: str = "us-east-1"
     cognito_domains: dict[str, str] = field(default_factory=dict)  # domain → local base URL
     local_ports: dict[str, int] = field(default_factory=dict)  # other *.localhost servers
-    requests_seen: int = 0
 
     def __post_init__(self) -> None:
         config = Config(inject_host_prefix=False, retries={"max_attempts": 2})
@@ -170,7 +169,6 @@ class Front:
     # --- one request -------------------------------------------------------------------------
 
     def handle(self, request: Incoming) -> Reply:
-        self.requests_seen += 1
         try:
             answer = self._handle(request)
         except (authenticate.Misconfigured, rules.UnsupportedCondition):
