@@ -3,7 +3,8 @@
 - `api`: the admin API's Lambda (Chalice's `api_handler`): the two tables, start and describe
   executions of the two state machines.
 - `steps`: the workflow step Lambdas: the environments table, EC2 peering/routes/security
-  group rules, ELBv2 target groups and rules on the stage's listener, MWAA, the OIDC secret.
+  group rules, ELBv2 target groups and rules on the stage's listener, MWAA, the OIDC secret,
+  and the member role `<DEPLOYMENT_NAME>-member` of member accounts.
 - `authx`: the authX Lambda: read the tables (the portal Queries grants by principal), assume
   the Airflow-role IAM roles.
 - `rbac`: each Airflow-role IAM role: a web login token for that Airflow role only.
@@ -212,6 +213,11 @@ def steps(cfg: StageConfig) -> dict[str, Any]:
             Condition={"StringEquals": {"iam:AWSServiceName": MWAA_SERVICE}},
         ),
         _statement(
+            "MemberAccounts",  # environments in other accounts (templates/member-account.yaml)
+            ["sts:AssumeRole"],
+            member_role_arns(cfg),
+        ),
+        _statement(
             "OidcClientSecret",
             ["secretsmanager:GetSecretValue"],
             [cfg.get("OIDC_CLIENT_SECRET_ARN")],
@@ -231,7 +237,24 @@ def authx(cfg: StageConfig, function_name: str, rbac_role_arns: Iterable[str]) -
         _statement(
             "AssumeAirflowRoles", ["sts:AssumeRole", "sts:SetSourceIdentity"], rbac_role_arns
         ),
+        # The same token roles in member accounts (templates/member-account.yaml), which trust
+        # this role only.
+        _statement(
+            "AssumeAirflowRolesInMemberAccounts",
+            ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            [token_role_arn_pattern(cfg).replace("{account}", "*").replace("{role}", "*")],
+        ),
     )
+
+
+def token_role_arn_pattern(cfg: StageConfig) -> str:
+    """authX's RBAC_ROLE_ARN_PATTERN: the token roles of every account (DESIGN §4)."""
+    return f"arn:{cfg.partition}:iam::{{account}}:role/{cfg.deployment}-airflow-{{role}}"
+
+
+def member_role_arns(cfg: StageConfig) -> list[str]:
+    """The member roles the step Lambdas assume in member accounts (any account's)."""
+    return [f"arn:{cfg.partition}:iam::*:role/{cfg.deployment}-member"]
 
 
 def rbac(cfg: StageConfig, airflow_role: str) -> dict[str, Any]:
