@@ -4,11 +4,13 @@ The IAM role configured for the Airflow role is assumed with `SourceIdentity` = 
 CloudTrail names the person behind every call), a `RoleSessionName` derived from the user, and a
 session policy that narrows the session to `airflow:CreateWebLoginToken` on exactly
 `arn:<partition>:airflow:<region>:<account>:role/<environment>/<role>`. Those credentials then
-ask MWAA for the web login token. AWS errors map to refusals here.
+sign the MWAA call for the web login token (through the region's one MWAA client, see
+`authx.aws`); they are used once and kept nowhere. AWS errors map to refusals here.
 
 The environment may live in another account and region (DESIGN §4): the token role is then that
 account's (`token_roles.role_for`), the session policy names that account, region and the
-environment's MWAA name, and MWAA is called in that region. Still three AWS calls per sign-in.
+environment's MWAA name, and MWAA is called in that region (its client is built once per
+region, like the own region's). Still three AWS calls per sign-in.
 """
 
 from __future__ import annotations
@@ -75,9 +77,9 @@ def create(settings: Settings, user: str, target: Target, role: str) -> str:
     """A web login token for `user` on the `target` environment as `role` (STS, then MWAA in
     the environment's region)."""
     credentials = _assume(settings, user, target, role)
-    mwaa = aws.client_with_credentials("mwaa", target.region, credentials)
     try:
-        answer = mwaa.create_web_login_token(Name=target.mwaa_name)
+        with aws.signing_as(credentials):
+            answer = aws.mwaa(target.region).create_web_login_token(Name=target.mwaa_name)
     except aws.errors() as error:
         code = aws.error_code(error)
         cause = AwsCause(code or "MWAA")

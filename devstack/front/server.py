@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,6 +25,7 @@ import boto3
 from botocore.config import Config
 
 from devstack import alb
+from devstack.httpserver import LocalHTTPServer
 
 from . import authenticate, lambda_target, rules
 from . import session as sessions
@@ -148,8 +149,7 @@ class Front:
             def log_message(self, *args: Any) -> None:
                 return None
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = LocalHTTPServer(("127.0.0.1", self.port), Handler)
         self.port = self._httpd.server_address[1]
         self.origins = LocalOrigins(self.port, self.local_ports)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from moto.sts.models import sts_backends
 
 from authx.roles import iam_name
-from devstack.alb import ALB_ARN, KeyServer, SigningKey, mint
+from devstack.alb import ALB_ARN, KeyServer, SigningKey, b64url, mint
 
 KELVIN = "\u212a"
 SUPPRESSED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -212,6 +212,19 @@ def test_exp_must_be_a_finite_number(
         assert key_server.fetches == []  # refused before the key was fetched
 
 
+@pytest.mark.parametrize("where", [0, 1])
+def test_deeply_nested_json_is_malformed_not_a_crash(
+    world: World, signing_key: SigningKey, aws_calls: AwsCalls, where: int
+) -> None:
+    # Signed, so that the payload is read too: json.loads raises RecursionError, not ValueError.
+    deep = b"[" * 5000 + b"]" * 5000
+    parts = mint(signing_key).split(".")[:2]
+    parts[where] = b64url(deep)
+    signature = b64url(signing_key.sign(".".join(parts).encode()))
+
+    unauthorised(login(".".join([*parts, signature])), aws_calls, "token_malformed")
+
+
 def test_json_nan_and_infinity_really_reach_authx(signing_key: SigningKey) -> None:
     # mint writes what json.dumps writes: the bare NaN / Infinity tokens json.loads accepts.
     import base64
@@ -264,8 +277,8 @@ def _right_type(where: str, field: str, value: Any, signing_key: SigningKey) -> 
             "signer": value == ALB_ARN,
             "alg": value == "ES256",
             "exp": _finite_number(value) and value > time.time(),
-            "crit": False,  # PyJWT refuses unknown critical extensions
-            "b64": value is not False,  # PyJWT reads only `false` (RFC 7797)
+            "crit": False,  # no critical extension is understood: any is refused
+            "b64": value is True,  # only the default, base64url-encoded payload
         }.get(field, True)
     return {
         "exp": _finite_number(value) and value > time.time(),
