@@ -318,3 +318,52 @@ def test_any_field_of_any_json_shape_is_a_401_or_a_normal_answer(
         assert status == 401, (field, value)
         assert aws_calls.calls == []
     json.dumps(response)  # the answer itself is plain JSON
+
+
+# --- Siblings: every name authX compares is lower-cased in ASCII only ---
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "{kelvin}",  # U+212A KELVIN SIGN for each 'k' (str.lower() makes it 'k')
+        "{host}:\u0664\u0664\u0663",  # a port in Arabic-Indic digits (str.isdigit() accepts it)
+        "\u3000{host}",  # an ideographic space (str.strip() removes it)
+    ],
+    ids=["kelvin", "unicode-port", "unicode-space"],
+)
+def test_a_host_that_only_looks_like_an_environments_is_not_it(
+    world: World, signing_key: SigningKey, aws_calls: AwsCalls, host: str
+) -> None:
+    world.environment("Kiosk", login_host="kiosk.mwaa.example.com")
+    world.grant("user#alice@example.com", "*", "Admin")
+    kelvin = "kiosk.mwaa.example.com".replace("k", KELVIN)
+    sent = host.format(kelvin=kelvin, host="kiosk.mwaa.example.com")
+
+    response = login(mint(signing_key), env=None, headers={"host": sent})
+
+    assert response["statusCode"] == 400, response["body"]
+    assert "Name the environment with ?mwaa_env=" in response["body"]
+    assert aws_calls.of("AssumeRole") == []
+
+
+def test_header_names_are_lower_cased_in_ascii_only(world: World, signing_key: SigningKey) -> None:
+    # "coo\u212aie" is not the Cookie header: logout expires only the usual four shards.
+    from authx.handler import lambda_handler
+    from devstack.alb import alb_event
+
+    event = alb_event(path="/logout")
+    event["multiValueHeaders"][f"coo{KELVIN}ie"] = ["AWSELBAuthSessionCookie-9=x"]
+    cookies = lambda_handler(event, None)["multiValueHeaders"]["Set-Cookie"]
+
+    assert [c.split("=", 1)[0] for c in cookies] == [
+        f"AWSELBAuthSessionCookie-{n}" for n in range(4)
+    ]
+
+
+def test_role_names_are_matched_in_ascii_case_only() -> None:
+    from authx.roles import canonical_role
+
+    assert canonical_role("VIEWER") == "Viewer"
+    assert canonical_role("ADM\u0130N") is None  # İ is not I
+    assert canonical_role("Admin\u200b") is None
