@@ -118,7 +118,11 @@ def api(cfg: StageConfig) -> dict[str, Any]:
             tables,
         ),
         _statement("StartWorkflows", ["states:StartExecution"], machines),
-        _statement("ObserveWorkflows", ["states:DescribeExecution"], executions),
+        _statement(
+            "ObserveWorkflows",
+            ["states:DescribeExecution", "states:GetExecutionHistory"],
+            executions,
+        ),
     )
 
 

@@ -306,12 +306,18 @@ class IdentityProvider:
 
         @app.route("/logout", methods=["GET", "POST"])
         def logout() -> Any:
+            cognito_return = request.args.get("logout_uri")
+            if cognito_return is not None:  # Cognito's form: client_id + logout_uri
+                idp._end_session()
+                known = request.args.get("client_id") == idp.client.client_id
+                if known and idp.client.post_logout_pattern.fullmatch(cognito_return):
+                    return idp._clear_cookie(redirect(idp.local_url(cognito_return), 302))
+                return idp._clear_cookie(make_response(pages.signed_out()))
             try:
                 checked = server.validate_endpoint_request("end_session")
             except OAuth2Error:
                 idp._end_session()
                 return idp._clear_cookie(make_response(pages.signed_out()))
-            # Cognito names the post-logout address `logout_uri`.
             answer = server.create_endpoint_response("end_session", checked)
             if answer is None or answer.status_code != 302:
                 return idp._clear_cookie(make_response(pages.signed_out()))
