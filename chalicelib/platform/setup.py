@@ -97,6 +97,7 @@ def authx_variables(cfg: StageConfig, alb_arns: str, rbac_arns: dict[str, str]) 
         "ENVIRONMENTS_TABLE": cfg.get("ENVIRONMENTS_TABLE"),
         "ALB_ARNS": alb_arns,
         "RBAC_ROLE_ARNS": json.dumps(rbac_arns, sort_keys=True, separators=(",", ":")),
+        "RBAC_ROLE_ARN_PATTERN": policies.token_role_arn_pattern(cfg),
         "POWERTOOLS_SERVICE_NAME": "mwaa-gate-authx",
         "LOG_LEVEL": cfg.get("LOG_LEVEL", "INFO"),
     }
@@ -179,7 +180,7 @@ def setup(
         iam,
         report,
         states_role_name(cfg),
-        policies.trust("states.amazonaws.com"),
+        policies.states_trust(cfg),
         policies.states(step_arns.values()),
         cfg.tag,
         "mwaa-gate onboard/offboard state machines",

@@ -116,6 +116,8 @@ def test_airflow_roles_trust_only_authx_and_allow_one_role_each(platform: Platfo
                 "Effect": "Allow",
                 "Principal": {"AWS": authx_role},
                 "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                # no session without a SourceIdentity (the signed-in user)
+                "Condition": {"StringLike": {"sts:SourceIdentity": "*"}},
             }
         ]
         [statement] = policy["Statement"]
@@ -128,6 +130,10 @@ def test_airflow_roles_trust_only_authx_and_allow_one_role_each(platform: Platfo
     assert sorted(assume["Resource"]) == sorted(
         f"arn:aws:iam::{ACCOUNT}:role/{DEPLOYMENT}-airflow-{r}" for r in AIRFLOW_ROLES
     )
+    members = next(
+        s for s in authx_policy["Statement"] if s["Sid"] == "AssumeAirflowRolesInMemberAccounts"
+    )
+    assert members["Resource"] == [f"arn:aws:iam::*:role/{DEPLOYMENT}-airflow-*"]
 
 
 def test_authx_lambda_target_group_and_invoke_permission(platform: Platform) -> None:
@@ -151,6 +157,9 @@ def test_authx_lambda_target_group_and_invoke_permission(platform: Platform) -> 
     assert json.loads(variables["RBAC_ROLE_ARNS"]) == {
         r: f"arn:aws:iam::{ACCOUNT}:role/{DEPLOYMENT}-airflow-{r}" for r in AIRFLOW_ROLES
     }
+    assert variables["RBAC_ROLE_ARN_PATTERN"] == (
+        f"arn:aws:iam::{{account}}:role/{DEPLOYMENT}-airflow-{{role}}"
+    )
     assert variables["ALB_ARNS"] == platform.alb["load_balancer_arn"]
     assert variables["GRANTS_TABLE"] == f"{DEPLOYMENT}-grants"
     assert variables["USER_CLAIM"] == "email"
@@ -222,8 +231,16 @@ def test_state_machines_call_the_deployed_step_lambdas_and_nothing_else(
     assert statement["Action"] == ["lambda:InvokeFunction"]
     assert set(statement["Resource"]) == arns | {f"{arn}:*" for arn in arns}
     assert function_arn("api_handler") not in json.dumps(policy)
-    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
-        "Service": "states.amazonaws.com"
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "states.amazonaws.com"}
+    # confused-deputy protection: only this account's two state machines
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {
+            "aws:SourceArn": sorted(
+                platform.variables[f"{kind}_STATE_MACHINE_ARN"] for kind in ("ONBOARD", "OFFBOARD")
+            )
+        },
     }
 
 
