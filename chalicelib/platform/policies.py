@@ -3,7 +3,8 @@
 - `api`: the admin API's Lambda (Chalice's `api_handler`): the two tables, start and describe
   executions of the two state machines.
 - `steps`: the workflow step Lambdas: the environments table, EC2 peering/routes/security
-  group rules, ELBv2 target groups and rules on the stage's listener, MWAA, the OIDC secret.
+  group rules, ELBv2 target groups and rules on the stage's listener, MWAA, the OIDC secret
+  (or, with authenticate-cognito, DescribeUserPoolClient on the user pool).
 - `authx`: the authX Lambda: read the tables (the portal Queries grants by principal), assume
   the Airflow-role IAM roles.
 - `rbac`: each Airflow-role IAM role: a web login token for that Airflow role only.
@@ -21,6 +22,8 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from chalicelib import oidc
 
 from . import config as stage_config
 from .config import StageConfig
@@ -211,11 +214,23 @@ def steps(cfg: StageConfig) -> dict[str, Any]:
             [_arn(cfg, "iam", "role/aws-service-role/airflow.amazonaws.com/*", region=False)],
             Condition={"StringEquals": {"iam:AWSServiceName": MWAA_SERVICE}},
         ),
-        _statement(
+        _sign_in(cfg),
+    )
+
+
+def _sign_in(cfg: StageConfig) -> dict[str, Any]:
+    """What writing a rule with the stage's sign-in action needs: the OIDC client secret, or
+    for authenticate-cognito the app client (ELB checks it with the caller's permissions)."""
+    if oidc.needs_client_secret(cfg.variables):
+        return _statement(
             "OidcClientSecret",
             ["secretsmanager:GetSecretValue"],
             [cfg.get("OIDC_CLIENT_SECRET_ARN")],
-        ),
+        )
+    return _statement(
+        "CognitoUserPoolClient",
+        ["cognito-idp:DescribeUserPoolClient"],
+        [cfg.get("COGNITO_USER_POOL_ARN")],
     )
 
 
