@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := requirements.txt requirements-dev.txt constraints.txt authx/requirements.txt
 
-.PHONY: test lint format demo venv clean constraints policies deploy destroy check-stage
+.PHONY: test lint format demo venv clean constraints policies deploy plan destroy check-stage
 
 # (Re)create the virtual environment when it is missing or a requirement file changed.
 $(STAMP): $(REQS)
@@ -43,6 +43,10 @@ policies: check-stage $(STAMP)
 deploy: policies
 	$(BIN)/chalice deploy --stage $(STAGE)
 	$(BIN)/python -m chalicelib.platform.setup --stage $(STAGE) $(if $(AUTHX_DEPS),--authx-deps $(AUTHX_DEPS))
+
+# What `make deploy`'s platform setup would change, changing nothing (after `chalice deploy`).
+plan: check-stage $(STAMP)
+	$(BIN)/python -m chalicelib.platform.setup --stage $(STAGE) --plan $(if $(AUTHX_DEPS),--authx-deps $(AUTHX_DEPS))
 
 destroy: check-stage $(STAMP)
 	$(BIN)/python -m chalicelib.platform.destroy --stage $(STAGE) $(if $(filter yes,$(DELETE_TABLES)),--delete-tables) $(if $(filter yes,$(FORCE)),--force)

@@ -21,23 +21,38 @@ from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import ClientError
 
-# AWS error codes that mean "try again later" (throttling, a busy or failing service).
+# AWS error codes that mean "try again later" (throttling, a busy or failing service): botocore's
+# own throttling and transient lists (retries/standard.py) and the codes EC2, ELBv2, MWAA and
+# DynamoDB use for the same. Not `LimitExceededException`: most services mean a quota by it.
 TRANSIENT_AWS_CODES = frozenset(
     {
         "ThrottlingException",
         "Throttling",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
         "TooManyRequestsException",
         "ProvisionedThroughputExceededException",
         "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "EC2ThrottledException",
         "ServiceUnavailable",
         "ServiceUnavailableException",
+        "Unavailable",
         "InternalServerError",
+        "InternalServerException",
+        "InternalError",
         "InternalFailure",
+        "RequestTimeout",
+        "RequestTimeoutException",
         "TransactionInProgressException",
+        "TransactionConflictException",
         "SlowDown",
         "PriorRequestNotComplete",
     }
 )
+# HTTP statuses that mean the same whatever the code: too many requests, a server-side failure.
+TRANSIENT_HTTP_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=10

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from . import authx_package, propagation
-from .report import CREATE, DELETE, UNCHANGED, UPDATE, Report
+from .report import CREATE, DELETE, UNCHANGED, UPDATE, Report, planned
 
 KIND = "lambda-function"
 PERMISSION_KIND = "lambda-permission"
@@ -73,6 +73,9 @@ def ensure(
     except ClientError as error:
         if _code(error) != "ResourceNotFoundException":
             raise
+        if report.plan:
+            report.add(CREATE, KIND, name)
+            return planned(KIND, name)
         made = propagation.while_iam_propagates(
             lambda_client.create_function,
             FunctionName=name,
@@ -89,11 +92,12 @@ def ensure(
         return made["FunctionArn"]
     changed = []
     if current.get("CodeSha256") != code_sha256(zip_bytes):
-        lambda_client.update_function_code(FunctionName=name, ZipFile=zip_bytes)
-        _wait_updated(lambda_client, name)
+        if not report.plan:
+            lambda_client.update_function_code(FunctionName=name, ZipFile=zip_bytes)
+            _wait_updated(lambda_client, name)
         changed.append("code")
     differences = _differences(current, wanted)
-    if differences:
+    if differences and not report.plan:
         propagation.while_iam_propagates(
             lambda_client.update_function_configuration,
             FunctionName=name,
@@ -101,7 +105,7 @@ def ensure(
             **wanted,
         )
         _wait_updated(lambda_client, name)
-        changed.extend(differences)
+    changed.extend(differences)
     report.add(UPDATE if changed else UNCHANGED, KIND, name, ", ".join(changed))
     return current["FunctionArn"]
 
@@ -132,8 +136,14 @@ def ensure_alb_permission(
         if _source_arn(statement) == target_group_arn:
             report.add(UNCHANGED, PERMISSION_KIND, label)
             return
+        if report.plan:
+            report.add(UPDATE, PERMISSION_KIND, label, "target group")
+            return
         lambda_client.remove_permission(FunctionName=name, StatementId=statement_id)
         break
+    if report.plan:
+        report.add(CREATE, PERMISSION_KIND, label)
+        return
     lambda_client.add_permission(
         FunctionName=name,
         StatementId=statement_id,

@@ -2,30 +2,28 @@
 
 Layout: `authx/*.py` under the `authx/` folder (handler `authx.handler.lambda_handler`) and
 its dependencies (`authx/requirements.txt`) at the root, installed as Linux wheels for the
-Lambda runtime, whatever machine builds it. The zip is reproducible — sorted entries, fixed
-timestamps and modes, no bytecode — so the same sources give the same CodeSha256 and setup
+Lambda runtime, whatever machine builds it. Every module ships its bytecode (`bytecode.py`:
+unchecked-hash `.pyc`, so a cold start does not compile) and the zip is reproducible — sorted
+entries, fixed timestamps and modes — so the same sources give the same CodeSha256 and setup
 does not update the function when nothing changed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import subprocess
 import sys
-import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
+from . import bytecode
 from .config import PROJECT_ROOT
 
 PLATFORM = "manylinux2014_x86_64"
 PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 RUNTIME = f"python{PYTHON_VERSION}"
 HANDLER = "authx.handler.lambda_handler"
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-SKIPPED_PARTS = {"__pycache__"}
-SKIPPED_SUFFIXES = (".pyc", ".pyo")
 
 
 def pip_command(requirements: Path, target: Path) -> list[str]:
@@ -67,33 +65,29 @@ def _files(root: Path) -> list[Path]:
     found = []
     for path in root.rglob("*"):
         relative = path.relative_to(root)
-        if path.is_dir() or SKIPPED_PARTS & set(relative.parts):
-            continue
-        if path.name.endswith(SKIPPED_SUFFIXES) or path.name == ".complete":
+        if path.is_dir() or bytecode.skipped(relative.as_posix()) or path.name == ".complete":
             continue
         found.append(relative)
     return sorted(found)
 
 
-def _add(archive: zipfile.ZipFile, path: Path, name: str) -> None:
-    info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-    executable = os.access(path, os.X_OK)
-    info.external_attr = ((0o755 if executable else 0o644) | 0o100000) << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
-    archive.writestr(info, path.read_bytes())
+def _entry(path: Path, name: str) -> tuple[str, bytes, bool]:
+    return name, path.read_bytes(), os.access(path, os.X_OK)
+
+
+def _entries(source: Path, dependencies: Path | None) -> Iterator[tuple[str, bytes, bool]]:
+    for relative in _files(source):
+        if relative.name == "requirements.txt":
+            continue
+        yield _entry(source / relative, f"authx/{relative.as_posix()}")
+    if dependencies is not None:
+        for relative in _files(dependencies):
+            if relative.parts[0] == "authx":
+                raise ValueError(f"a dependency would overwrite authx/: {relative}")
+            yield _entry(dependencies / relative, relative.as_posix())
 
 
 def build(source: Path = PROJECT_ROOT / "authx", dependencies: Path | None = None) -> bytes:
-    """The zip's bytes: `source` as `authx/`, plus everything in `dependencies` at the root."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for relative in _files(source):
-            if relative.name == "requirements.txt":
-                continue
-            _add(archive, source / relative, f"authx/{relative.as_posix()}")
-        if dependencies is not None:
-            for relative in _files(dependencies):
-                if relative.parts[0] == "authx":
-                    raise ValueError(f"a dependency would overwrite authx/: {relative}")
-                _add(archive, dependencies / relative, relative.as_posix())
-    return buffer.getvalue()
+    """The zip's bytes: `source` as `authx/`, everything in `dependencies` at the root, and
+    the bytecode of every module."""
+    return bytecode.write_zip(_entries(source, dependencies))

@@ -27,6 +27,16 @@ LISTENER_ARN = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):elasticloadbalancing:(?P<region>[a-z0-9-]+):"
     r"(?P<account>\d{12}):listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+"
 )
+SNS_TOPIC_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"[A-Za-z0-9_-]{1,256}(?:\.fifo)?"
+)
+# The values CloudWatch Logs accepts for retentionInDays.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+DEFAULT_LOG_RETENTION_DAYS = 90
 # Target group names hold at most 32 characters; `<DEPLOYMENT_NAME>-authx` must fit.
 MAX_DEPLOYMENT_NAME = 26
 DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
@@ -87,6 +97,15 @@ class StageConfig:
         match = LISTENER_ARN.fullmatch(self.listener_arn)
         return match["partition"] if match else "aws"
 
+    @property
+    def log_retention_days(self) -> int:
+        value = self.get("LOG_RETENTION_DAYS", str(DEFAULT_LOG_RETENTION_DAYS))
+        return int(value) if value.isascii() and value.isdigit() else -1
+
+    @property
+    def alarm_topic_arn(self) -> str:
+        return self.get("ALARM_TOPIC_ARN")
+
     def state_machine_name(self, variable: str) -> str:
         match = STATE_MACHINE_ARN.fullmatch(self.get(variable))
         if not match:
@@ -121,6 +140,19 @@ class StageConfig:
             problems.append(
                 f"DEPLOYMENT_NAME must be 1-{MAX_DEPLOYMENT_NAME} letters, digits and '-' "
                 "(it names the authX target group, at most 32 characters)"
+            )
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            problems.append(
+                "LOG_RETENTION_DAYS must be one of CloudWatch Logs' values: "
+                + ", ".join(map(str, LOG_RETENTION_DAYS))
+            )
+        topic = SNS_TOPIC_ARN.fullmatch(self.alarm_topic_arn)
+        if self.alarm_topic_arn and not topic:
+            problems.append("ALARM_TOPIC_ARN is not an SNS topic ARN")
+        elif topic and self.region and topic["region"] != self.region:
+            problems.append(
+                f"ALARM_TOPIC_ARN is in {topic['region']}, but alarms live in the listener's "
+                f"region {self.region} (CloudWatch notifies topics of its own region)"
             )
         problems.extend(oidc.problems(self.variables))
         try:  # the same check authX makes when it starts

@@ -1,7 +1,9 @@
 """`python -m chalicelib.platform.destroy --stage S`: remove what platform setup made.
 
-In reverse order: listener rules, target group, authX Lambda, IAM roles, state machines and
-their role; the tables only with `--delete-tables` (they hold the records and grants). Refuses
+In reverse order: alarms, listener rules, target group, authX Lambda, IAM roles, state
+machines and their role; the tables only with `--delete-tables` (they hold the records and
+grants; their deletion protection is turned off for it). Log groups stay: they hold the audit
+trail and expire by their retention. Refuses
 while environments are onboarded (their rules, target groups and peerings would be left
 behind): offboard them first, or pass `--force`. Then run `chalice delete --stage S`.
 """
@@ -17,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from authx.roles import ROLES
 
-from . import authx_function, iam_roles, listener_rules, tables, target_group, workflows
+from . import alarms, authx_function, iam_roles, listener_rules, tables, target_group, workflows
 from . import config as stage_config
 from .config import ConfigError, StageConfig
 from .report import Report
@@ -50,6 +52,7 @@ def destroy(
         )
     report = Report(echo=echo)
     iam, elbv2 = client("iam"), client("elbv2")
+    alarms.delete(client("cloudwatch"), report, cfg, list(alarms.SUFFIXES))
     listener_rules.delete(elbv2, report, cfg)
     target_group.delete(elbv2, report, authx_name(cfg))
     authx_function.delete(client("lambda"), report, authx_name(cfg))

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from .report import CREATE, DELETE, UNCHANGED, UPDATE, Report
+from .report import CREATE, DELETE, UNCHANGED, UPDATE, Report, planned
 
 KIND = "iam-role"
 POLICY_NAME = "mwaa-gate"
@@ -49,6 +49,9 @@ def ensure(
 ) -> str:
     """The role `name` with exactly this trust policy and inline policy; its ARN."""
     role = existing(iam, name)
+    if role is None and report.plan:
+        report.add(CREATE, KIND, name)
+        return planned(KIND, name)
     if role is None:
         role = iam.create_role(
             RoleName=name,
@@ -61,9 +64,11 @@ def ensure(
         )
         report.add(CREATE, KIND, name)
         return role["Arn"]
+    apply = not report.plan
     changed = []
     if not _same(role["AssumeRolePolicyDocument"], trust):
-        iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
+        if apply:
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
         changed.append("trust policy")
     try:
         current = iam.get_role_policy(RoleName=name, PolicyName=POLICY_NAME)["PolicyDocument"]
@@ -72,18 +77,21 @@ def ensure(
             raise
         current = None
     if current is None or not _same(current, policy):
-        iam.put_role_policy(
-            RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy)
-        )
+        if apply:
+            iam.put_role_policy(
+                RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy)
+            )
         changed.append("policy")
     for other in iam.list_role_policies(RoleName=name)["PolicyNames"]:
         if other != POLICY_NAME:
-            iam.delete_role_policy(RoleName=name, PolicyName=other)
+            if apply:
+                iam.delete_role_policy(RoleName=name, PolicyName=other)
             changed.append(f"removed policy {other}")
     present = {tag["Key"]: tag["Value"] for tag in iam.list_role_tags(RoleName=name)["Tags"]}
     missing = {k: v for k, v in tags.items() if present.get(k) != v}
     if missing:
-        iam.tag_role(RoleName=name, Tags=[{"Key": k, "Value": v} for k, v in missing.items()])
+        if apply:
+            iam.tag_role(RoleName=name, Tags=[{"Key": k, "Value": v} for k, v in missing.items()])
         changed.append("tags")
     report.add(UPDATE if changed else UNCHANGED, KIND, name, ", ".join(changed))
     return role["Arn"]

@@ -169,6 +169,9 @@ def ensure(
                     f"listener priority {rule.priority} is taken by {holder}, a rule mwaa-gate "
                     f"did not make; move it, then run setup again"
                 )
+            if report.plan:
+                report.add(CREATE, KIND, label)
+                continue
             elbv2.create_rule(
                 ListenerArn=cfg.listener_arn,
                 Priority=rule.priority,
@@ -182,25 +185,27 @@ def ensure(
             continue
         changed = []
         rotate = rotate_client_secret and rule.authenticate and with_secret
-        if not _same(found, rule, compare) or rotate:
-            elbv2.modify_rule(
-                RuleArn=found["RuleArn"],
-                Conditions=conditions(rule),
-                Actions=actions(
-                    rule, group_arn, variables, the_secret() if rule.authenticate else None
-                ),
-            )
-            changed.append(
-                "client secret" if rotate and _same(found, rule, compare) else "conditions, actions"
-            )
+        same = _same(found, rule, compare)
+        if not same or rotate:
+            if not report.plan:
+                elbv2.modify_rule(
+                    RuleArn=found["RuleArn"],
+                    Conditions=conditions(rule),
+                    Actions=actions(
+                        rule, group_arn, variables, the_secret() if rule.authenticate else None
+                    ),
+                )
+            changed.append("client secret" if same else "conditions, actions")
         if str(found.get("Priority")) != str(rule.priority):
-            elbv2.set_rule_priorities(
-                RulePriorities=[{"RuleArn": found["RuleArn"], "Priority": rule.priority}]
-            )
+            if not report.plan:
+                elbv2.set_rule_priorities(
+                    RulePriorities=[{"RuleArn": found["RuleArn"], "Priority": rule.priority}]
+                )
             changed.append("priority")
         report.add(UPDATE if changed else UNCHANGED, KIND, label, ", ".join(changed))
     for key, leftover in existing.items():
-        elbv2.delete_rule(RuleArn=leftover["RuleArn"])
+        if not report.plan:
+            elbv2.delete_rule(RuleArn=leftover["RuleArn"])
         report.add(DELETE, KIND, f"{key} (no longer a platform rule)")
 
 

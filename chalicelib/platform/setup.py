@@ -1,9 +1,11 @@
-"""`python -m chalicelib.platform.setup --stage S`: the platform, after `chalice deploy`.
+"""`python -m chalicelib.platform.setup --stage S [--plan]`: the platform, after `chalice deploy`.
 
-In order: the tables; authX's role and the Airflow-role IAM roles that trust it; the authX
-Lambda and its target group; the platform listener rules; the state machines and their role.
-Every part observes what exists and changes only the difference, so a second run reports
-everything `unchanged`. Exit 0 when done, 2 for a configuration problem, 1 for an AWS error.
+In order: the tables (deletion protection, point-in-time recovery); authX's role and the
+Airflow-role IAM roles that trust it; the authX Lambda; the log groups of every function with
+their retention; authX's target group; the platform listener rules; the state machines and
+their role; the alarms. Every part observes what exists and changes only the difference, so a
+second run reports everything `unchanged`; `--plan` observes and reports what it would change,
+and changes nothing. Exit 0 when done, 2 for a configuration problem, 1 for an AWS error.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from authx.roles import ROLES
 from chalicelib import oidc
 
 from . import (
+    alarms,
     authx_function,
     authx_package,
     iam_roles,
     listener_rules,
+    log_groups,
     policies,
     propagation,
     tables,
@@ -121,15 +125,18 @@ def setup(
     authx_zip: bytes,
     *,
     rotate_client_secret: bool = False,
+    plan: bool = False,
     echo: Callable[[str], None] | None = print,
     propagation_delay: float = propagation.DELAY_SECONDS,
 ) -> Report:
+    """Make or repair the platform; with `plan`, only report what that would change."""
     cfg.check()
     step_arns = workflows.step_function_arns(cfg)  # fails early when chalice deploy is missing
     check_account(client, cfg)
-    report = Report(echo=echo)
+    report = Report(echo=echo, plan=plan)
     iam, elbv2, lambda_client = client("iam"), client("elbv2"), client("lambda")
-    alb_arns = cfg.get("ALB_ARNS") or load_balancer_arn(elbv2, cfg)
+    balancer = load_balancer_arn(elbv2, cfg)
+    alb_arns = cfg.get("ALB_ARNS") or balancer
 
     tables.ensure(client("dynamodb"), report, cfg)
 
@@ -168,6 +175,7 @@ def setup(
         cfg.tag,
         propagation_delay=propagation_delay,
     )
+    log_groups.ensure(client("logs"), report, cfg, log_groups.function_names(cfg, authx))
     group_arn = target_group.ensure(elbv2, report, authx, cfg.tag)
     authx_function.ensure_alb_permission(
         lambda_client, report, authx, permission_id(cfg), group_arn
@@ -186,7 +194,17 @@ def setup(
         cfg.tag,
         "mwaa-gate onboard/offboard state machines",
     )
-    workflows.ensure(client("stepfunctions"), report, cfg, states_role, propagation_delay)
+    machines = workflows.ensure(
+        client("stepfunctions"), report, cfg, states_role, propagation_delay
+    )
+    wanted_alarms = alarms.wanted(
+        cfg,
+        state_machine_arns=machines,
+        load_balancer_arn=balancer,
+        target_group_arn=group_arn,
+        authx_function=authx,
+    )
+    alarms.ensure(client("cloudwatch"), report, cfg, wanted_alarms)
     return report
 
 
@@ -223,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="rewrite the login/logout rules with the OIDC client secret as it is now",
     )
+    parser.add_argument(
+        "--plan",
+        action="store_true",
+        help="print what setup would change, and change nothing",
+    )
     args = parser.parse_args(argv)
     try:
         cfg = stage_config.load(args.project_dir, args.stage)
@@ -233,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             boto3_clients(cfg.region),
             package,
             rotate_client_secret=args.rotate_client_secret,
+            plan=args.plan,
         )
     except ConfigError as error:
         print(f"setup: {error}", file=sys.stderr)
@@ -240,7 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ClientError, BotoCoreError) as error:
         print(f"setup: AWS refused: {error}", file=sys.stderr)
         return 1
-    print(f"setup of stage {args.stage} done: {report.summary()}")
+    if args.plan:
+        print(f"plan for stage {args.stage}: {report.summary()}")
+    else:
+        print(f"setup of stage {args.stage} done: {report.summary()}")
     return 0
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .report import CREATE, DELETE, UNCHANGED, UPDATE, Report
+from .report import CREATE, DELETE, UNCHANGED, UPDATE, Report, is_planned, planned
 
 KIND = "target-group"
 MULTI_VALUE_HEADERS = "lambda.multi_value_headers.enabled"
@@ -29,6 +29,9 @@ def ensure(elbv2: Any, report: Report, name: str, tags: dict[str, str]) -> str:
     """The Lambda target group `name` with multi-value headers on; its ARN."""
     group = find(elbv2, name)
     created = group is None
+    if group is None and report.plan:
+        report.add(CREATE, KIND, name, "Lambda targets, multi-value headers on")
+        return planned(KIND, name)
     if group is None:
         group = elbv2.create_target_group(
             Name=name,
@@ -43,7 +46,7 @@ def ensure(elbv2: Any, report: Report, name: str, tags: dict[str, str]) -> str:
         for a in elbv2.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
     }
     changed = attributes.get(MULTI_VALUE_HEADERS) != "true"
-    if changed:
+    if changed and not report.plan:
         elbv2.modify_target_group_attributes(
             TargetGroupArn=arn, Attributes=[{"Key": MULTI_VALUE_HEADERS, "Value": "true"}]
         )
@@ -56,16 +59,21 @@ def ensure(elbv2: Any, report: Report, name: str, tags: dict[str, str]) -> str:
 
 def ensure_target(elbv2: Any, report: Report, group_arn: str, name: str, function_arn: str) -> None:
     """`function_arn` is the group's only target."""
+    label = f"{name} → {function_arn.rsplit(':', 1)[-1]}"
+    if is_planned(group_arn):
+        report.add(CREATE, "target", label)
+        return
     health = elbv2.describe_target_health(TargetGroupArn=group_arn)["TargetHealthDescriptions"]
     registered = {d["Target"]["Id"] for d in health}
     stale = registered - {function_arn}
-    if stale:
+    if stale and not report.plan:
         elbv2.deregister_targets(TargetGroupArn=group_arn, Targets=[{"Id": t} for t in stale])
     if function_arn not in registered:
-        elbv2.register_targets(TargetGroupArn=group_arn, Targets=[{"Id": function_arn}])
-        report.add(CREATE, "target", f"{name} → {function_arn.rsplit(':', 1)[-1]}")
+        if not report.plan:
+            elbv2.register_targets(TargetGroupArn=group_arn, Targets=[{"Id": function_arn}])
+        report.add(CREATE, "target", label)
     else:
-        report.add(UNCHANGED, "target", f"{name} → {function_arn.rsplit(':', 1)[-1]}")
+        report.add(UPDATE if stale else UNCHANGED, "target", label, "stale targets" * bool(stale))
 
 
 def delete(elbv2: Any, report: Report, name: str) -> None:

@@ -62,7 +62,10 @@ def ensure(
     for kind, variable in VARIABLES.items():
         name = cfg.state_machine_name(variable)
         arn = existing.get(name)
-        if arn is None:
+        if arn is None and report.plan:
+            arn = cfg.get(variable)
+            report.add(CREATE, KIND, name)
+        elif arn is None:
             arn = propagation.while_iam_propagates(
                 states.create_state_machine,
                 name=name,
@@ -80,7 +83,7 @@ def ensure(
                 changed.append("definition")
             if current["roleArn"] != role_arn:
                 changed.append("role")
-            if changed:
+            if changed and not report.plan:
                 propagation.while_iam_propagates(
                     states.update_state_machine,
                     stateMachineArn=arn,

@@ -1,16 +1,41 @@
-"""Typed step failures. A step raises one; Lambda reports its class name as the error type,
-which the state machine matches: `TransientAwsError` is retried with backoff and jitter,
-anything else is caught, compensated and recorded on the environment as `error`.
+"""Typed step failures, and the one place where AWS errors are sorted into them.
+
+A step raises a `StepError`; Lambda reports its class name as the error type, which the state
+machine matches: `TransientAwsError` is retried with backoff and jitter, anything else is
+caught, compensated and recorded on the environment as `error`.
+
+Every AWS error of every step goes through `classify`: `aws_call` names the call where a step
+makes it, and `classified` (around every step function) sorts whatever still escapes — a
+DynamoDB record read or write, a call made outside an `aws_call` — so that no `ClientError` or
+`BotoCoreError` ever reaches the state machine unsorted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    IncompleteReadError,
+)
 
-from chalicelib.aws_clients import TRANSIENT_AWS_CODES
+from chalicelib.aws_clients import TRANSIENT_AWS_CODES, TRANSIENT_HTTP_STATUSES
+
+# botocore errors that a later attempt can get past: connection failures and timeouts (after
+# botocore's own retries), a response cut short, credentials that could not be fetched now.
+TRANSIENT_BOTOCORE = (
+    ConnectionError,
+    HTTPClientError,
+    IncompleteReadError,
+    CredentialRetrievalError,
+)
 
 
 class StepError(Exception):
@@ -61,21 +86,46 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def classify(error: ClientError | BotoCoreError, what: str | None = None) -> StepError:
+    """The step error for an AWS error: transient (retried) or not. `what` names the call
+    (`ec2:CreateRoute`); without it, the operation botocore reports is used."""
+    if isinstance(error, ClientError):
+        code = error_code(error)
+        message = error.response.get("Error", {}).get("Message", "")
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        text = f"{what or error.operation_name} failed: {code}: {message}"
+        if code in TRANSIENT_AWS_CODES or status in TRANSIENT_HTTP_STATUSES or status >= 500:
+            return TransientAwsError(text)
+        return AwsCallFailed(text)
+    text = f"{what + ' failed: ' if what else ''}{type(error).__name__}: {error}"
+    if isinstance(error, TRANSIENT_BOTOCORE):
+        return TransientAwsError(text)
+    return AwsCallFailed(text)
+
+
 @contextmanager
 def aws_call(what: str) -> Iterator[None]:
     """Name an AWS call in its failure and sort the failure into transient or not."""
     try:
         yield
-    except ClientError as error:
-        code = error_code(error)
-        message = error.response.get("Error", {}).get("Message", "")
-        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        text = f"{what} failed: {code}: {message}"
-        if code in TRANSIENT_AWS_CODES or status >= 500:
-            raise TransientAwsError(text) from error
-        raise AwsCallFailed(text) from error
-    except BotoCoreError as error:
-        raise TransientAwsError(f"{what} failed: {error}") from error
+    except (ClientError, BotoCoreError) as error:
+        raise classify(error, what) from error
+
+
+Step = TypeVar("Step", bound=Callable[..., Any])
+
+
+def classified(step: Step) -> Step:
+    """Around a step function: any AWS error that escapes it is sorted by `classify`."""
+
+    @functools.wraps(step)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return step(*args, **kwargs)
+        except (ClientError, BotoCoreError) as error:
+            raise classify(error) from error
+
+    return run  # type: ignore[return-value]
 
 
 class UnsupportedEnvironment(StepError):

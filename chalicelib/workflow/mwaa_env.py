@@ -24,12 +24,12 @@ FAILED = {"CREATE_FAILED", "UNAVAILABLE", "DELETING", "DELETED"}
 
 
 def describe(name: str) -> dict[str, Any] | None:
-    try:
-        return aws_clients.mwaa().get_environment(Name=name)["Environment"]
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return None
-        with aws_call("mwaa:GetEnvironment"):
+    with aws_call("mwaa:GetEnvironment"):
+        try:
+            return aws_clients.mwaa().get_environment(Name=name)["Environment"]
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundException":
+                return None
             raise
 
 

@@ -162,44 +162,59 @@ def delete_peering(peering_id: str) -> None:
 # --- routes ------------------------------------------------------------------------------------
 
 
-def ensure_routes(
+def route(table_id: str, destination: str, peering_id: str) -> dict[str, str]:
+    """A route as the record keeps it (`created.routes`)."""
+    return {
+        "route_table_id": table_id,
+        "destination": destination,
+        "peering_connection_id": peering_id,
+    }
+
+
+def route_key(entry: dict[str, str]) -> tuple[str, str, str]:
+    return (entry["route_table_id"], entry["destination"], entry.get("peering_connection_id", ""))
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    """Routes through one peering: what to create, what to repoint, what is there already."""
+
+    peering_id: str
+    create: tuple[dict[str, str], ...]
+    replace: tuple[dict[str, str], ...]
+    present: tuple[dict[str, str], ...]
+
+    @property
+    def to_make(self) -> list[dict[str, str]]:
+        return [*self.create, *self.replace]
+
+
+def plan_routes(
     table_ids: Iterable[str], destinations: Iterable[str], peering_id: str
-) -> list[dict[str, str]]:
-    """A route to each destination through the peering in each table; the routes it added."""
-    ec2 = aws_clients.ec2()
+) -> RoutePlan:
+    """Observe the tables and plan a route to each destination through the peering in each;
+    a route to another live target is a conflict."""
     table_ids, destinations = list(table_ids), list(destinations)
     with aws_call("ec2:DescribeRouteTables"):
-        tables = ec2.describe_route_tables(RouteTableIds=table_ids)["RouteTables"]
-    added = []
+        tables = aws_clients.ec2().describe_route_tables(RouteTableIds=table_ids)["RouteTables"]
+    create, replace, present = [], [], []
     for table in tables:
-        existing = {route.get("DestinationCidrBlock"): route for route in table.get("Routes", [])}
+        existing = {r.get("DestinationCidrBlock"): r for r in table.get("Routes", [])}
         for destination in destinations:
-            route = existing.get(destination)
-            entry = {"route_table_id": table["RouteTableId"], "destination": destination}
-            if route is None:
-                with aws_call("ec2:CreateRoute"):
-                    ec2.create_route(
-                        RouteTableId=table["RouteTableId"],
-                        DestinationCidrBlock=destination,
-                        VpcPeeringConnectionId=peering_id,
-                    )
-                added.append(entry)
-            elif route.get("VpcPeeringConnectionId") == peering_id:
-                continue
-            elif route.get("State") == "blackhole" and route.get("VpcPeeringConnectionId"):
+            current = existing.get(destination)
+            entry = route(table["RouteTableId"], destination, peering_id)
+            if current is None:
+                create.append(entry)
+            elif current.get("VpcPeeringConnectionId") == peering_id:
+                present.append(entry)
+            elif current.get("State") == "blackhole" and current.get("VpcPeeringConnectionId"):
                 # Left by a peering that no longer exists (an earlier attempt): repoint it.
-                with aws_call("ec2:ReplaceRoute"):
-                    ec2.replace_route(
-                        RouteTableId=table["RouteTableId"],
-                        DestinationCidrBlock=destination,
-                        VpcPeeringConnectionId=peering_id,
-                    )
-                added.append(entry)
+                replace.append(entry)
             else:
                 target = next(
                     (
                         value
-                        for key, value in route.items()
+                        for key, value in current.items()
                         if key.endswith("Id") and key != "DestinationPrefixListId"
                     ),
                     "another target",
@@ -208,11 +223,69 @@ def ensure_routes(
                     f"route table {table['RouteTableId']} already routes {destination} to "
                     f"{target}; remove that route or use a VPC whose CIDR does not clash"
                 )
-    return added
+    return RoutePlan(peering_id, tuple(create), tuple(replace), tuple(present))
 
 
-def delete_routes(routes: Iterable[dict[str, str]], peering_ids: set[str]) -> None:
-    """Delete the given routes, only while they still point at one of our peerings."""
+def apply_routes(plan: RoutePlan) -> None:
+    """Make the planned routes (a route made meanwhile through the same peering is fine)."""
+    ec2 = aws_clients.ec2()
+    for entry in plan.create:
+        with aws_call("ec2:CreateRoute"):
+            try:
+                ec2.create_route(
+                    RouteTableId=entry["route_table_id"],
+                    DestinationCidrBlock=entry["destination"],
+                    VpcPeeringConnectionId=plan.peering_id,
+                )
+            except ClientError as error:
+                if error_code(error) != "RouteAlreadyExists" or not _routes_via(
+                    entry, plan.peering_id
+                ):
+                    raise
+    for entry in plan.replace:
+        with aws_call("ec2:ReplaceRoute"):
+            ec2.replace_route(
+                RouteTableId=entry["route_table_id"],
+                DestinationCidrBlock=entry["destination"],
+                VpcPeeringConnectionId=plan.peering_id,
+            )
+
+
+def _routes_via(entry: dict[str, str], peering_id: str) -> bool:
+    return bool(still_routed([{**entry, "peering_connection_id": peering_id}]))
+
+
+def still_routed(routes: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+    """Those of `routes` that exist and still go through the peering they name."""
+    routes = list(routes)
+    table_ids = sorted({r["route_table_id"] for r in routes})
+    if not table_ids:
+        return []
+    found: dict[tuple[str, str], str | None] = {}
+    for table_id in table_ids:
+        with aws_call("ec2:DescribeRouteTables"):
+            try:
+                tables = aws_clients.ec2().describe_route_tables(RouteTableIds=[table_id])[
+                    "RouteTables"
+                ]
+            except ClientError as error:
+                if error_code(error) in NOT_FOUND:
+                    continue
+                raise
+        for table in tables:
+            for current in table.get("Routes", []):
+                found[(table["RouteTableId"], current.get("DestinationCidrBlock"))] = current.get(
+                    "VpcPeeringConnectionId"
+                )
+    return [
+        r
+        for r in routes
+        if found.get((r["route_table_id"], r["destination"])) == r.get("peering_connection_id")
+    ]
+
+
+def delete_routes(routes: Iterable[dict[str, str]]) -> None:
+    """Delete the given routes, each only while it still goes through the peering it names."""
     ec2 = aws_clients.ec2()
     for route in routes:
         with aws_call("ec2:DescribeRouteTables"):
@@ -232,7 +305,9 @@ def delete_routes(routes: Iterable[dict[str, str]], peering_ids: set[str]) -> No
             ),
             None,
         )
-        if current is None or current.get("VpcPeeringConnectionId") not in peering_ids:
+        if current is None or current.get("VpcPeeringConnectionId") != route.get(
+            "peering_connection_id"
+        ):
             continue
         with aws_call("ec2:DeleteRoute"):
             try:

@@ -7,11 +7,12 @@ from typing import Any
 from chalicelib.records import clock, environments_repo
 
 from . import settings
-from .errors import WrongExecution
+from .errors import WrongExecution, aws_call
 
 
 def load(name: str) -> dict[str, Any]:
-    record = environments_repo.get(settings.environments_table(), name)
+    with aws_call("dynamodb:GetItem"):
+        record = environments_repo.get(settings.environments_table(), name)
     if record is None or record.get(environments_repo.CLAIM_OF):
         raise WrongExecution(f"there is no record for environment {name}")
     return record
@@ -31,13 +32,21 @@ def save(record: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """Write `changes` if nobody else wrote since `record` was read; the new record."""
     changes["updated_at"] = clock.iso()
     try:
-        return environments_repo.update(
-            settings.environments_table(), record["name"], int(record["version"]), changes
-        )
+        with aws_call("dynamodb:UpdateItem"):
+            return environments_repo.update(
+                settings.environments_table(), record["name"], int(record["version"]), changes
+            )
     except environments_repo.RecordChanged as error:
         raise WrongExecution(
             f"the record of {record['name']} changed while its workflow was running"
         ) from error
+
+
+def others(name: str) -> list[dict[str, Any]]:
+    """Every environment record but `name`'s."""
+    with aws_call("dynamodb:Scan"):
+        records = environments_repo.all_records(settings.environments_table())
+    return [other for other in records if other.get("name") != name]
 
 
 def created(record: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,8 @@ slots, one per private environment, which is also how the ALB's 100 target group
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,9 +40,31 @@ def priorities(slot: int) -> tuple[int, int]:
     return LOGIN_RULE_BASE + slot, HOST_RULE_BASE + slot
 
 
+MAX_LABEL = 63  # a DNS label (RFC 1035); MWAA names may hold 80 characters
+HASHED_LABEL_DIGITS = 8
+DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+
+
+def host_label(name: str) -> str:
+    """The first DNS label of an environment's default host.
+
+    `Sales_ETL` → `sales-etl` (DNS has no `_` and no case). When that is not a valid label —
+    longer than 63 characters, ending in `-`, or with `--` in 3rd-4th place (reserved for
+    IDNA, `xn--`) — it is shortened: hyphen runs folded, cut to 54 characters, then `-` and
+    the first 8 hex digits of the SHA-256 of the name (case kept), so two names never share a
+    label by being cut alike.
+    """
+    label = name.lower().replace("_", "-")
+    if DNS_LABEL.fullmatch(label) and label[2:4] != "--":
+        return label
+    digest = hashlib.sha256(name.encode()).hexdigest()[:HASHED_LABEL_DIGITS]
+    base = re.sub(r"-+", "-", label)[: MAX_LABEL - HASHED_LABEL_DIGITS - 1].strip("-")
+    return f"{base}-{digest}" if base else digest
+
+
 def default_host(name: str, base_domain: str) -> str:
-    """`Sales_ETL` → `sales-etl.<base domain>` (DNS has no `_` and no case)."""
-    return f"{name.lower().replace('_', '-')}.{base_domain}"
+    """`<host_label(name)>.<base domain>`."""
+    return f"{host_label(name)}.{base_domain}"
 
 
 # --- host claim --------------------------------------------------------------------------------
@@ -55,7 +79,9 @@ def claim_host(table: str, name: str, host: str) -> None:
                 environments_repo.take_claim(table, host, name, stale)
             return
         except environments_repo.HostnameTaken as taken:
-            if not environments_repo.claim_is_stale(table, host, taken.holder):
+            with aws_call("dynamodb:GetItem"):
+                stale_claim = environments_repo.claim_is_stale(table, host, taken.holder)
+            if not stale_claim:
                 raise HostnameInUse(
                     f"host {host} is already used by environment {taken.holder}"
                 ) from None
@@ -97,19 +123,19 @@ def claim_slot(table: str, name: str, maximum: int, busy_priorities: set[int]) -
     for slot in range(1, maximum + 1):
         if slot in held or set(priorities(slot)) & busy_priorities:
             continue
-        try:
-            client.put_item(
-                TableName=table,
-                Item=ddb.serialize({"name": f"{SLOT_PREFIX}{slot}", "claim_of": name}),
-                ConditionExpression="attribute_not_exists(#n)",
-                ExpressionAttributeNames={"#n": "name"},
-            )
-            return slot
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                continue  # another onboarding took it a moment ago
-            with aws_call("dynamodb:PutItem"):
-                raise
+        with aws_call("dynamodb:PutItem"):
+            try:
+                client.put_item(
+                    TableName=table,
+                    Item=ddb.serialize({"name": f"{SLOT_PREFIX}{slot}", "claim_of": name}),
+                    ConditionExpression="attribute_not_exists(#n)",
+                    ExpressionAttributeNames={"#n": "name"},
+                )
+                return slot
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+        # another onboarding took that slot a moment ago: try the next
     raise CapacityExhausted(
         f"the ALB serves its maximum of {maximum} private environments; offboard one or "
         "put this environment behind another load balancer (another stage)"
@@ -120,16 +146,16 @@ def release_slot(table: str, name: str, slot: int | None = None) -> None:
     """Give back the environment's slot (all it holds, when `slot` is not known)."""
     slots = [slot] if slot else [n for n, holder in _slot_items(table).items() if holder == name]
     for number in slots:
-        try:
-            aws_clients.dynamodb().delete_item(
-                TableName=table,
-                Key={"name": {"S": f"{SLOT_PREFIX}{number}"}},
-                ConditionExpression="claim_of = :me",
-                ExpressionAttributeValues={":me": {"S": name}},
-            )
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                with aws_call("dynamodb:DeleteItem"):
+        with aws_call("dynamodb:DeleteItem"):
+            try:
+                aws_clients.dynamodb().delete_item(
+                    TableName=table,
+                    Key={"name": {"S": f"{SLOT_PREFIX}{number}"}},
+                    ConditionExpression="claim_of = :me",
+                    ExpressionAttributeValues={":me": {"S": name}},
+                )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
                     raise
 
 
@@ -200,22 +226,22 @@ def ensure_rules(
             arns.append(existing[priority]["RuleArn"])
             continue
         actions = actions or _actions(group_arn, variables)
-        try:
-            made = aws_clients.elbv2().create_rule(
-                ListenerArn=listener_arn,
-                Priority=priority,
-                Conditions=_conditions(host, login),
-                Actions=actions,
-                Tags=tags.key_value_list(environment),
-            )
-        except ClientError as error:
-            if error_code(error) == "PriorityInUse":
-                raise AwsCallFailed(
-                    f"listener priority {priority} is used by a rule mwaa-gate did not make; "
-                    f"move that rule out of {LOGIN_RULE_BASE + 1}-{LOGIN_RULE_BASE + 99} and "
-                    f"{HOST_RULE_BASE + 1}-{HOST_RULE_BASE + 99}"
-                ) from error
-            with aws_call("elasticloadbalancing:CreateRule"):
+        with aws_call("elasticloadbalancing:CreateRule"):
+            try:
+                made = aws_clients.elbv2().create_rule(
+                    ListenerArn=listener_arn,
+                    Priority=priority,
+                    Conditions=_conditions(host, login),
+                    Actions=actions,
+                    Tags=tags.key_value_list(environment),
+                )
+            except ClientError as error:
+                if error_code(error) == "PriorityInUse":
+                    raise AwsCallFailed(
+                        f"listener priority {priority} is used by a rule mwaa-gate did not "
+                        f"make; move that rule out of {LOGIN_RULE_BASE + 1}-"
+                        f"{LOGIN_RULE_BASE + 99} and {HOST_RULE_BASE + 1}-{HOST_RULE_BASE + 99}"
+                    ) from error
                 raise
         arns.append(made["Rules"][0]["RuleArn"])
     for priority, rule in existing.items():

@@ -8,21 +8,23 @@ anything else to `onboard_rollback` / `offboard_fail`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 from urllib.parse import urlparse
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.records import environments_repo
-
 from . import alb, mwaa_env, network, record, routing, settings, targets, teardown
 from .errors import (
     CapacityExhausted,
     NetworkConflict,
+    StepError,
     TeardownIncomplete,
+    TransientAwsError,
     UnsupportedEnvironment,
     WrongExecution,
+    classified,
 )
 
 logger = Logger(service="mwaa-gate")
@@ -43,6 +45,7 @@ def _log(step: str, name: str, **details: Any) -> None:
 # --- onboard -----------------------------------------------------------------------------------
 
 
+@classified
 def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
     """PENDING → ONBOARDING after checking everything that can be checked before making things."""
     name, execution = _ids(event)
@@ -100,10 +103,9 @@ def _validate_private(
                 f"overlaps the ALB's VPC ({alb_vpc.id}, {', '.join(alb_vpc.cidrs)}): peering "
                 "cannot route between them"
             )
-        for other in environments_repo.all_records(settings.environments_table()):
+        for other in record.others(name):
             if (
-                other.get("name") == name
-                or other.get("status") not in LIVE
+                other.get("status") not in LIVE
                 or not other.get("peered")
                 or other.get("vpc_id") == environment_vpc.id
             ):
@@ -142,6 +144,7 @@ def _reserve_routing(current: dict[str, Any], busy: set[int]) -> None:
     record.remember(current, host=host, slot=slot)
 
 
+@classified
 def onboard_create_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -152,6 +155,7 @@ def onboard_create_environment(event: dict[str, Any]) -> dict[str, Any]:
     return mwaa_env.first_wait(event["timing"])
 
 
+@classified
 def onboard_poll_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     record.owned(name, execution)
@@ -165,6 +169,7 @@ def _private_context(current: dict[str, Any]) -> tuple[dict[str, Any], alb.LoadB
     return environment, alb.behind(settings.alb().listener_arn)
 
 
+@classified
 def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
     """Peering (unless same VPC), routes both ways, HTTPS from the ALB's security groups."""
     name, execution = _ids(event)
@@ -184,12 +189,19 @@ def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
             ingress_group_id=group_id,
             created={**record.created(current), **mine},
         )
-        network.ensure_routes(
-            network.route_tables(alb_vpc.id, balancer.subnet_ids), environment_vpc.cidrs, peering_id
-        )
-        network.ensure_routes(
-            network.route_tables(environment_vpc.id, subnets), alb_vpc.cidrs, peering_id
-        )
+        plans = [
+            network.plan_routes(
+                network.route_tables(alb_vpc.id, balancer.subnet_ids),
+                environment_vpc.cidrs,
+                peering_id,
+            ),
+            network.plan_routes(
+                network.route_tables(environment_vpc.id, subnets), alb_vpc.cidrs, peering_id
+            ),
+        ]
+        current = _remember_routes(current, plans)
+        for plan in plans:
+            network.apply_routes(plan)
     else:
         current = record.save(current, ingress_group_id=group_id)
     added = network.ensure_ingress(name, group_id, balancer.security_group_ids)
@@ -200,6 +212,31 @@ def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
     return {"peering_connection_id": peering_id}
 
 
+def _remember_routes(current: dict[str, Any], plans: list[network.RoutePlan]) -> dict[str, Any]:
+    """Write down, before making them, the routes this service makes for the environment, and
+    the ones it finds that this service made for another live environment (shared: the last
+    environment out removes them). A route someone else made is used and never written down."""
+    name = current["name"]
+    made_here = {
+        network.route_key(entry)
+        for other in record.others(name)
+        if other.get("status") in LIVE
+        for entry in (other.get("created") or {}).get("routes") or []
+    }
+    known = list(record.created(current).get("routes") or [])
+    keys = {network.route_key(entry) for entry in known}
+    for plan in plans:
+        shared = [e for e in plan.present if network.route_key(e) in made_here]
+        for entry in [*plan.to_make, *shared]:
+            if network.route_key(entry) not in keys:
+                known.append(entry)
+                keys.add(network.route_key(entry))
+    if known == (record.created(current).get("routes") or []):
+        return current
+    return record.remember(current, routes=known)
+
+
+@classified
 def onboard_register_targets(event: dict[str, Any]) -> dict[str, Any]:
     """Endpoint IPs (API, not DNS) registered in the environment's IP target group."""
     name, execution = _ids(event)
@@ -215,6 +252,7 @@ def onboard_register_targets(event: dict[str, Any]) -> dict[str, Any]:
     return {"target_group_arn": group_arn, "endpoint_ips": ips}
 
 
+@classified
 def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
     """The two listener rules for the environment's host, behind the stage's sign-in action."""
     name, execution = _ids(event)
@@ -233,6 +271,7 @@ def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
     return {"rule_arns": rule_arns}
 
 
+@classified
 def onboard_finish(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -289,6 +328,21 @@ def _owned_or_stale(step: str, name: str, execution: str) -> dict[str, Any] | No
 STALE = {"code": "StaleExecution", "cause": "another execution now handles this environment"}
 
 
+def _left_behind(created: dict[str, Any]) -> dict[str, Any]:
+    """What a compensation that met problems keeps on the record for offboarding to remove: the
+    environment it made, and the routes it added that are still there (routes carry no tag)."""
+    left: dict[str, Any] = {}
+    if created.get("environment"):
+        left["environment"] = created["environment"]
+    routes = created.get("routes") or []
+    with contextlib.suppress(StepError):  # cannot tell: keep them all (removing is idempotent)
+        routes = network.still_routed(routes)
+    if routes:
+        left["routes"] = routes
+    return left
+
+
+@classified
 def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
     """Compensation: remove what this run made, in reverse, then record FAILED with the cause."""
     name, execution = _ids(event)
@@ -297,17 +351,15 @@ def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
     if current is None:
         return _outcome("SKIPPED", STALE)
     created = record.created(current)
-    problems = teardown.remove_all(name, current)
+    problems = [str(problem) for problem in teardown.remove_all(name, current)]
     if created.get("environment") and current.get("mode") == "create":
         try:
             mwaa_env.start_delete(name)
-        except Exception as failure:  # keep compensating; the problem is recorded below
+        except StepError as failure:  # keep compensating; the problem is recorded below
             problems.append(str(failure))
     if problems:
         error["compensation"] = problems
-    remaining = (
-        {"environment": created["environment"]} if problems and created.get("environment") else {}
-    )
+    remaining = _left_behind(created) if problems else {}
     record.save(
         current,
         status="FAILED",
@@ -326,6 +378,7 @@ def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
 # --- offboard ----------------------------------------------------------------------------------
 
 
+@classified
 def offboard_begin(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -340,13 +393,17 @@ def offboard_begin(event: dict[str, Any]) -> dict[str, Any]:
     return {"delete_environment": delete}
 
 
+@classified
 def offboard_teardown(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
     created = record.created(current)
     problems = teardown.remove_all(name, current)
     if problems:
-        raise TeardownIncomplete(f"offboarding {name} left resources: " + "; ".join(problems))
+        left = f"offboarding {name} left resources: " + "; ".join(map(str, problems))
+        if any(isinstance(problem, TransientAwsError) for problem in problems):
+            raise TransientAwsError(left)  # the state machine runs the teardown again
+        raise TeardownIncomplete(left)
     kept = {"environment": True} if created.get("environment") else {}
     record.save(
         current,
@@ -361,6 +418,7 @@ def offboard_teardown(event: dict[str, Any]) -> dict[str, Any]:
     return {"removed": True}
 
 
+@classified
 def offboard_delete_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     record.owned(name, execution)
@@ -369,6 +427,7 @@ def offboard_delete_environment(event: dict[str, Any]) -> dict[str, Any]:
     return {**mwaa_env.first_wait(event["timing"]), "gone": not exists}
 
 
+@classified
 def offboard_poll_deleted(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     record.owned(name, execution)
@@ -377,6 +436,7 @@ def offboard_poll_deleted(event: dict[str, Any]) -> dict[str, Any]:
     return wait
 
 
+@classified
 def offboard_finish(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
@@ -389,6 +449,7 @@ def offboard_finish(event: dict[str, Any]) -> dict[str, Any]:
     return {"status": "OFFBOARDED"}
 
 
+@classified
 def offboard_fail(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     error = _failure(event)

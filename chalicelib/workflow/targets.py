@@ -59,12 +59,12 @@ def target_group_name(environment: str) -> str:
 
 def find_target_group(environment: str) -> dict[str, Any] | None:
     elbv2 = aws_clients.elbv2()
-    try:
-        groups = elbv2.describe_target_groups(Names=[target_group_name(environment)])
-    except ClientError as error:
-        if error_code(error) == "TargetGroupNotFound":
-            return None
-        with aws_call("elasticloadbalancing:DescribeTargetGroups"):
+    with aws_call("elasticloadbalancing:DescribeTargetGroups"):
+        try:
+            groups = elbv2.describe_target_groups(Names=[target_group_name(environment)])
+        except ClientError as error:
+            if error_code(error) == "TargetGroupNotFound":
+                return None
             raise
     group = groups["TargetGroups"][0]
     with aws_call("elasticloadbalancing:DescribeTags"):

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import aws_clients
-from chalicelib.records import environments_repo
+from botocore.exceptions import BotoCoreError, ClientError
 
-from . import network, routing, settings, tags, targets
-from .errors import ConfigurationError, StepError, aws_call
+from chalicelib import aws_clients
+
+from . import network, record, routing, settings, tags, targets
+from .errors import ConfigurationError, StepError, aws_call, classify
 
 
 def _listener() -> str | None:
@@ -45,11 +46,7 @@ LIVE = ("ONBOARDING", "READY", "OFFBOARDING")
 
 def _other_users(name: str) -> list[dict[str, Any]]:
     """The other environments that are live and may share a peering or a security group."""
-    return [
-        other
-        for other in environments_repo.all_records(settings.environments_table())
-        if other.get("name") != name and other.get("status") in LIVE
-    ]
+    return [other for other in record.others(name) if other.get("status") in LIVE]
 
 
 def _describe_peerings(ids: set[str]) -> list[dict[str, Any]]:
@@ -75,7 +72,7 @@ def _routes_through(peerings: list[dict[str, Any]]) -> list[dict[str, str]]:
             Filters=[{"Name": "vpc-id", "Values": sorted(vpc_ids)}]
         )["RouteTables"]
     return [
-        {"route_table_id": t["RouteTableId"], "destination": r["DestinationCidrBlock"]}
+        network.route(t["RouteTableId"], r["DestinationCidrBlock"], r["VpcPeeringConnectionId"])
         for t in tables
         for r in t.get("Routes", [])
         if r.get("VpcPeeringConnectionId") in ids and r.get("DestinationCidrBlock")
@@ -83,9 +80,10 @@ def _routes_through(peerings: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def remove_network(name: str, current: dict[str, Any]) -> None:
-    """Ingress rules, routes through our peerings, then the peerings — each only once no other
-    live environment uses it (environments in one VPC share the peering and its routes, and
-    environments with one security group share the ingress rule)."""
+    """Ingress rules, the routes this service added (`created.routes`, whatever peering they go
+    through, and every route through a peering it made), then the peerings it made — each only
+    once no other live environment uses it (environments in one VPC share the peering and its
+    routes, and environments with one security group share the ingress rule)."""
     created = current.get("created") or {}
     others = _other_users(name)
     shared_groups = {o.get("ingress_group_id") for o in others} - {None}
@@ -107,20 +105,26 @@ def remove_network(name: str, current: dict[str, Any]) -> None:
         for p in _describe_peerings(ids - in_use)
         if tags.made_here(p.get("Tags")) and p.get("Status", {}).get("Code") != "deleted"
     ]
-    if not removable:
-        return
-    network.delete_routes(
-        _routes_through(removable), {p["VpcPeeringConnectionId"] for p in removable}
-    )
+    needed_by_others = {
+        network.route_key(entry)
+        for other in others
+        for entry in (other.get("created") or {}).get("routes") or []
+    }
+    routes = [
+        entry
+        for entry in created.get("routes") or []
+        if network.route_key(entry) not in needed_by_others
+    ]
+    network.delete_routes([*routes, *_routes_through(removable)])
     for peering in removable:
         network.delete_peering(peering["VpcPeeringConnectionId"])
 
 
-def remove_all(name: str, current: dict[str, Any]) -> list[str]:
+def remove_all(name: str, current: dict[str, Any]) -> list[StepError]:
     """Everything but the MWAA environment, in reverse order; problems met (empty = clean).
 
     Every part is attempted even when an earlier one fails, so a compensation removes as much
-    as it can; offboarding treats any problem as a failure of its step.
+    as it can; offboarding retries its step when a problem is transient and fails otherwise.
     """
     problems = []
     table = settings.environments_table()
@@ -133,5 +137,7 @@ def remove_all(name: str, current: dict[str, Any]) -> list[str]:
         try:
             part()
         except StepError as error:
-            problems.append(str(error))
+            problems.append(error)
+        except (ClientError, BotoCoreError) as error:
+            problems.append(classify(error))
     return problems

@@ -108,7 +108,9 @@ def test_sensitive_airflow_options_never_reach_the_log(client, log_lines):
 
 
 def test_aws_failures_are_502_or_503_not_500(client):
-    boto3.client("dynamodb").delete_table(TableName=GRANTS_TABLE)
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.update_table(TableName=GRANTS_TABLE, DeletionProtectionEnabled=False)  # as setup
+    dynamodb.delete_table(TableName=GRANTS_TABLE)
 
     response = post(
         client, "/grants", {"user": "a@example.com", "environment": "*", "rbac_role": "User"}

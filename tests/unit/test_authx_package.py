@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import marshal
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from chalicelib.platform import authx_package
+from chalicelib.platform import authx_package, bytecode
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -33,11 +38,11 @@ def test_zip_keeps_the_authx_folder_and_puts_dependencies_at_the_root(dependenci
 
     listed = names(built)
     sources = sorted(p.name for p in (PROJECT / "authx").glob("*.py"))
-    assert sorted(n.removeprefix("authx/") for n in listed if n.startswith("authx/")) == sources
+    zipped = [n.removeprefix("authx/") for n in listed if n.startswith("authx/")]
+    assert sorted(n for n in zipped if "/" not in n) == sources
     assert "authx/handler.py" in listed
     assert "jwt/__init__.py" in listed
     assert "PyJWT-2.15.1.dist-info/METADATA" in listed
-    assert not [n for n in listed if "__pycache__" in n or n.endswith(".pyc")]
     assert "authx/requirements.txt" not in listed
     handler_module, function = authx_package.HANDLER.rsplit(".", 1)
     assert f"{handler_module.replace('.', '/')}.py" in listed
@@ -61,7 +66,76 @@ def test_zip_is_reproducible(dependencies: Path) -> None:
 
     assert authx_package.build(dependencies=dependencies) == first
     infos = zipfile.ZipFile(io.BytesIO(first)).infolist()
-    assert {info.date_time for info in infos} == {authx_package.FIXED_TIME}
+    assert {info.date_time for info in infos} == {bytecode.FIXED_TIME}
+    assert [info.filename for info in infos] == sorted(info.filename for info in infos)
+
+
+def test_zip_is_reproducible_across_processes(dependencies: Path, tmp_path: Path) -> None:
+    """Another interpreter, with other modules imported, builds the same bytes."""
+    script = (
+        "import sys, json, chalicelib.api.handlers, authx.handler\n"
+        "from pathlib import Path\n"
+        "from chalicelib.platform import authx_package\n"
+        "sys.stdout.buffer.write(authx_package.build(dependencies=Path(sys.argv[1])))\n"
+    )
+    other = subprocess.run(  # noqa: S603 - this interpreter
+        [sys.executable, "-c", script, str(dependencies)],
+        cwd=PROJECT,
+        capture_output=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "123", "ENVIRONMENTS_TABLE": "e", "GRANTS_TABLE": "g"},
+    ).stdout
+
+    assert other == authx_package.build(dependencies=dependencies)
+
+
+def test_every_module_ships_unchecked_hash_bytecode_named_by_its_zip_path(
+    dependencies: Path, tmp_path: Path
+) -> None:
+    built = authx_package.build(dependencies=dependencies)
+    archive = zipfile.ZipFile(io.BytesIO(built))
+    sources = [n for n in archive.namelist() if n.endswith(".py")]
+
+    assert sorted(bytecode.compiled_names(built)) == sorted(bytecode.pyc_name(n) for n in sources)
+    # the stand-in's stale .pyc was replaced by one compiled from its source
+    pyc = archive.read(bytecode.pyc_name("authx/handler.py"))
+    assert pyc[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(pyc[4:8], "little") == 0b01  # hash-based, unchecked
+    assert pyc[8:16] == importlib.util.source_hash(archive.read("authx/handler.py"))
+    code = marshal.loads(pyc[16:])  # noqa: S302 - bytecode this test just built
+    assert code.co_filename == "authx/handler.py"
+
+
+def test_the_zipped_handler_loads_from_bytecode_without_compiling(
+    dependencies: Path, tmp_path: Path
+) -> None:
+    unpacked = tmp_path / "unpacked"
+    zipfile.ZipFile(io.BytesIO(authx_package.build(dependencies=dependencies))).extractall(unpacked)
+    for path in unpacked.rglob("*.py"):
+        os.utime(path, (2_000_000_000, 2_000_000_000))  # sources newer than anything
+    probe = (
+        "import sys, importlib.machinery as m\n"
+        "compiled = []\n"
+        "original = m.SourceFileLoader.source_to_code\n"
+        "def spy(self, data, path, *a, **k):\n"
+        "    compiled.append(path)\n"
+        "    return original(self, data, path, *a, **k)\n"
+        "m.SourceFileLoader.source_to_code = spy\n"
+        "sys.dont_write_bytecode = True\n"
+        "sys.path.insert(0, '.')\n"
+        "import authx.roles, jwt\n"
+        "print(compiled)\n"
+    )
+
+    result = subprocess.run(  # noqa: S603 - this interpreter
+        [sys.executable, "-I", "-c", probe],
+        cwd=unpacked,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout.strip() == "[]"
 
 
 def test_without_dependencies_only_authx_is_zipped() -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from chalicelib import state_machines
 from chalicelib.workflow import mwaa_env, network, routing, steps, targets
@@ -99,3 +102,38 @@ def test_every_placeholder_is_a_lambda_function_of_the_app() -> None:
     functions = {function.name for function in app.pure_lambda_functions}
     for name in state_machines.NAMES:
         assert state_machines.placeholders(name) <= functions
+
+
+# MWAA's environment name: a letter, then letters, digits, '-' or '_'; 1-80 characters.
+MWAA_NAMES = st.from_regex(r"\A[a-zA-Z][0-9a-zA-Z_-]{0,79}\Z")
+DNS_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MWAA_NAMES)
+def test_every_mwaa_name_gets_a_valid_dns_label(name: str) -> None:
+    host = routing.default_host(name, "airflow.example.com")
+    label, _, domain = host.partition(".")
+
+    assert domain == "airflow.example.com"
+    assert DNS_LABEL.fullmatch(label), label
+    assert label[2:4] != "--"  # reserved for IDNA (xn--)
+    assert routing.default_host(name, "airflow.example.com") == host
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"\A[0-9a-zA-Z_-]{1,17}\Z"), st.from_regex(r"\A[0-9a-zA-Z_-]{1,17}\Z"))
+def test_long_names_cut_alike_still_get_different_labels(first: str, second: str) -> None:
+    assume(first != second)
+    common = "Analytics" + "a" * 54  # 63 characters: both names are cut inside it
+    assert routing.host_label(common + first) != routing.host_label(common + second)
+
+
+def test_a_name_longer_than_a_dns_label_is_shortened_with_a_hash() -> None:
+    name = "Team_Analytics_" + "x" * 60 + "_prod"  # 80 characters, MWAA's maximum
+    label = routing.host_label(name)
+
+    assert len(label) == 63
+    assert label.startswith("team-analytics-xxx")
+    assert label == routing.host_label(name)
+    assert routing.host_label("sales-") != "sales-"  # a label may not end in '-'

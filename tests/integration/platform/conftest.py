@@ -104,6 +104,7 @@ def authx_zip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 def platform(tmp_path: Path, authx_zip: bytes) -> Iterator[Platform]:
     with devstack.aws():
         alb = landscape.build(aws)
-        variables = stage_variables(alb)
+        topic = aws("sns").create_topic(Name="platform-alarms")["TopicArn"]
+        variables = {**stage_variables(alb), "ALARM_TOPIC_ARN": topic}
         write_project(tmp_path, variables)
         yield Platform(alb, variables, tmp_path, authx_zip)

@@ -94,6 +94,8 @@ def test_setup_makes_the_platform_and_a_second_run_changes_nothing(platform: Pla
         "target",
         "listener-rule",
         "state-machine",
+        "log-group",
+        "cloudwatch-alarm",
     }
     assert second.made_changes() == []
     assert len(second.changes) == len(first.changes)
@@ -395,9 +397,9 @@ def test_the_commands_report_each_resource_and_exit_0(
     removed = capsys.readouterr().out
 
     assert f"create    lambda-function        {AUTHX}" in first
-    assert "setup of stage test done: 19 create, 0 update, 0 delete, 0 unchanged" in first
-    assert "setup of stage test done: 0 create, 0 update, 0 delete, 19 unchanged" in second
-    assert "destroy of stage test done: 0 create, 0 update, 17 delete, 0 unchanged" in removed
+    assert "setup of stage test done: 40 create, 0 update, 0 delete, 0 unchanged" in first
+    assert "setup of stage test done: 0 create, 0 update, 0 delete, 40 unchanged" in second
+    assert "destroy of stage test done: 0 create, 0 update, 22 delete, 0 unchanged" in removed
     secret = aws("secretsmanager").get_secret_value(SecretId=platform.alb["oidc_secret_arn"])
     assert json.loads(secret["SecretString"])["client_secret"] not in first + second + removed
 

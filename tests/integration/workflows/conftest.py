@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import BotoCoreError
 
 os.environ.setdefault("API_AUTHORIZER", "none")  # as the local stage; app.py reads it at import
 
@@ -74,10 +75,17 @@ class World:
             return self.client.http.get(path)
 
     def record(self, name: str) -> dict[str, Any]:
-        item = aws("dynamodb").get_item(
-            TableName=TABLE, Key={"name": {"S": name}}, ConsistentRead=True
-        )
-        return ddb.deserialize(item.get("Item")) or {}
+        # moto serialises an item while a workflow thread may be writing it (AWS reads are
+        # atomic; moto's dict copy is not): read again when that race shows.
+        for _ in range(5):
+            try:
+                item = aws("dynamodb").get_item(
+                    TableName=TABLE, Key={"name": {"S": name}}, ConsistentRead=True
+                )
+                return ddb.deserialize(item.get("Item")) or {}
+            except RuntimeError:
+                time.sleep(0.05)
+        raise AssertionError(f"could not read the record of {name}")
 
     def wait(self, name: str, until: tuple[str, ...] = TERMINAL, timeout: float = 90) -> dict:
         """The record once its status is one of `until` and its execution has stopped."""
@@ -158,17 +166,22 @@ class World:
         code: str,
         times: int | None = None,
         after: int = 0,
+        matching: bytes | None = None,
+        raising: type[BotoCoreError] | None = None,
     ) -> None:
         """Make the app's `service` client answer `operation` with `code` (every call, or
-        the first `times`)."""
+        the first `times`; only calls whose request holds `matching`, when given), or raise
+        the botocore error `raising` as a timeout or a lost connection does."""
         client = getattr(aws_clients, service)()
         remaining = [times]
         passed = [after]  # calls to let through first
         lock = threading.Lock()
-        status = 400 if "Throttl" in code else 403
+        status = 400 if "Throttl" in code or "Throughput" in code else 403
 
-        def answer(model: Any, **_: Any) -> Any:
+        def answer(model: Any, params: Any = None, **_: Any) -> Any:
             if model.name != operation:
+                return None
+            if matching is not None and matching not in _body(params):
                 return None
             with lock:
                 if passed[0] > 0:
@@ -178,7 +191,9 @@ class World:
                     if remaining[0] <= 0:
                         return None
                     remaining[0] -= 1
-            self.calls.append(f"{service}:{operation}:{code}")
+            self.calls.append(f"{service}:{operation}:{raising.__name__ if raising else code}")
+            if raising is not None:
+                raise raising(endpoint_url=f"https://{service}.fault.invalid", error="injected")
             response = AWSResponse("https://fault.invalid", status, {}, None)
             parsed = {
                 "Error": {"Code": code, "Message": f"injected {code} for {operation}"},
@@ -193,6 +208,13 @@ class World:
         for client, answer in self._hooks:
             client.meta.events.unregister("before-call", answer)
         self._hooks.clear()
+
+
+def _body(params: Any) -> bytes:
+    body = (params or {}).get("body") or b""
+    if isinstance(body, dict):  # query protocols (EC2, ELBv2) keep the fields as a dict
+        return json.dumps(body).encode()
+    return body if isinstance(body, bytes) else str(body).encode()
 
 
 def create_parameters(net: dict[str, Any], **overrides: Any) -> dict[str, Any]:

@@ -173,3 +173,25 @@ def test_create_that_ends_create_failed_is_recorded_and_cleaned_up(world: World)
         "elb": [],
         "mwaa": [],
     }
+
+
+def test_a_name_longer_than_a_dns_label_gets_a_valid_host(world: World) -> None:
+    name = "Team_Analytics_" + "x" * 60 + "_prod"  # 80 characters, MWAA's maximum
+    world.existing_environment(name, world.network("10.9"))
+
+    world.onboard(name)
+    record = world.wait(name)
+
+    assert record["status"] == "READY", record.get("error")
+    label, _, domain = record["login_host"].partition(".")
+    assert domain == "airflow.example.com"
+    assert len(label) == 63 and label.startswith("team-analytics-x") and label[-9] == "-"
+    rules = aws("elbv2").describe_rules(ListenerArn=world.alb["listener_arn"])["Rules"]
+    hosts = {
+        value
+        for rule in rules
+        for condition in rule["Conditions"]
+        if condition["Field"] == "host-header"
+        for value in condition["HostHeaderConfig"]["Values"]
+    }
+    assert hosts == {record["login_host"]}
