@@ -4,7 +4,9 @@ Thin by design (DESIGN §1): routes of the admin API and the pure Lambda functio
 state machines call; each delegates to chalicelib.
 """
 
-from chalice import Chalice, IAMAuthorizer
+from collections.abc import Callable
+
+from chalice import Chalice, IAMAuthorizer, Response
 
 from chalicelib.api import handlers, settings
 from chalicelib.api.http import handled
@@ -15,54 +17,59 @@ app = Chalice(app_name="mwaa-gate")
 # --- admin API (DESIGN §3) -------------------------------------------------------------------
 # IAM (SigV4) on every route in AWS stages; none in `local` (API_AUTHORIZER=none in its config).
 AUTHORIZER = IAMAuthorizer() if settings.authorizer_kind() == "iam" else None
-# Any content type reaches the view, which answers 400 (not Chalice's 415) to a non-JSON body.
-ROUTE = {"authorizer": AUTHORIZER, "content_types": ["*/*"]}
 
 
-@app.route("/environments", methods=["POST"], **ROUTE)
-@handled
+def route(path: str, method: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Register an admin route behind the edge (`http.handled`), the only way routes are made.
+
+    The edge percent-decodes path parameters once and maps errors. Any content type reaches
+    the view, which answers 400 (not Chalice's 415) to a non-JSON body.
+    """
+
+    def register(view: Callable[..., Response]) -> Callable[..., Response]:
+        return app.route(path, methods=[method], authorizer=AUTHORIZER, content_types=["*/*"])(
+            handled(view)
+        )
+
+    return register
+
+
+@route("/environments", "POST")
 def onboard_environment():
     return handlers.onboard_environment(app.current_request)
 
 
-@app.route("/environments", methods=["GET"], **ROUTE)
-@handled
+@route("/environments", "GET")
 def list_environments():
     return handlers.list_environments(app.current_request)
 
 
-@app.route("/environments/{name}", methods=["GET"], **ROUTE)
-@handled
+@route("/environments/{name}", "GET")
 def get_environment(name):
     return handlers.get_environment(app.current_request, name)
 
 
-@app.route("/environments/{name}", methods=["DELETE"], **ROUTE)
-@handled
+@route("/environments/{name}", "DELETE")
 def offboard_environment(name):
     return handlers.offboard_environment(app.current_request, name)
 
 
-@app.route("/grants", methods=["POST"], **ROUTE)
-@handled
+@route("/grants", "POST")
 def upsert_grant():
     return handlers.upsert_grant(app.current_request)
 
 
-@app.route("/grants", methods=["GET"], **ROUTE)
-@handled
+@route("/grants", "GET")
 def list_grants():
     return handlers.list_grants(app.current_request)
 
 
-@app.route("/grants/{grant_id}", methods=["DELETE"], **ROUTE)
-@handled
+@route("/grants/{grant_id}", "DELETE")
 def revoke_grant(grant_id):
     return handlers.revoke_grant(app.current_request, grant_id)
 
 
-@app.route("/access/{email}", methods=["GET"], **ROUTE)
-@handled
+@route("/access/{email}", "GET")
 def user_access(email):
     return handlers.user_access(app.current_request, email)
 

@@ -29,7 +29,9 @@ MEMBER_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "member
 ClientFactory = Callable[[str], Any]
 
 
-def build(client: ClientFactory, alb_cidr: str = "10.0") -> dict[str, Any]:
+def build(
+    client: ClientFactory, alb_cidr: str = "10.0", base_domain: str = BASE_DOMAIN
+) -> dict[str, Any]:
     ec2, elbv2 = client("ec2"), client("elbv2")
     vpc = ec2.create_vpc(CidrBlock=f"{alb_cidr}.0.0/16")["Vpc"]["VpcId"]
     subnets = [
@@ -44,7 +46,7 @@ def build(client: ClientFactory, alb_cidr: str = "10.0") -> dict[str, Any]:
     group = ec2.create_security_group(
         GroupName="mwaa-gate-alb", Description="mwaa-gate ALB", VpcId=vpc
     )["GroupId"]
-    certificate = client("acm").request_certificate(DomainName=f"*.{BASE_DOMAIN}")["CertificateArn"]
+    certificate = client("acm").request_certificate(DomainName=f"*.{base_domain}")["CertificateArn"]
     balancer = elbv2.create_load_balancer(
         Name="mwaa-gate",
         Subnets=subnets,
@@ -197,12 +199,12 @@ def alb_network(landscape: dict[str, Any], client: ClientFactory) -> dict[str, A
     }
 
 
-def stage_settings(landscape: dict[str, Any]) -> dict[str, str]:
+def stage_settings(landscape: dict[str, Any], base_domain: str = BASE_DOMAIN) -> dict[str, str]:
     """The workflow's stage variables for this landscape (OIDC endpoints are placeholders)."""
     idp = "https://idp.example.com/oauth2"
     return {
         "ALB_LISTENER_ARN": landscape["listener_arn"],
-        "BASE_DOMAIN": BASE_DOMAIN,
+        "BASE_DOMAIN": base_domain,
         "DEPLOYMENT_NAME": DEPLOYMENT_NAME,
         "OIDC_ISSUER": "https://idp.example.com",
         "OIDC_AUTHORIZATION_ENDPOINT": f"{idp}/authorize",

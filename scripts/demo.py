@@ -16,44 +16,29 @@ import contextlib
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
-
-import devstack  # noqa: E402
-from chalicelib.platform import authx_package  # noqa: E402
-from chalicelib.platform.setup import authx_name, setup  # noqa: E402
 from devstack import alb, landscape  # noqa: E402
-from devstack.process import free_port  # noqa: E402
+from devstack.stack import LocalStack, StackFailure  # noqa: E402
 
-REGION = "us-east-1"
-ADMIN_SCRIPTS = ROOT / "scripts" / "admin"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "devstack", "AWS_SECRET_ACCESS_KEY": "devstack"}
 CREATE_SECONDS = "3"
+# What `make up` (scripts/up.py, default port) serves for its sample environment.
+UP_LOGIN_URL = "http://analytics.airflow.localhost:8080/aws_mwaa/aws-console-sso"
+DemoFailure = StackFailure
 
 
-class DemoFailure(Exception):
-    pass
+class Demo(LocalStack):
+    """The local stack's pieces (devstack/stack.py), with numbered steps and checks."""
 
-
-class Demo:
     def __init__(self, stack: contextlib.ExitStack):
-        self.stack = stack
+        super().__init__(stack, create_seconds=CREATE_SECONDS)
         self.number = 0
-        self.server: devstack.Server | None = None
-        self.api_url = ""
-        self._clients: dict[str, Any] = {}
 
     # --- output ----------------------------------------------------------------------------
 
@@ -69,111 +54,6 @@ class Demo:
     def check(condition: bool, message: str) -> None:
         if not condition:
             raise DemoFailure(message)
-
-    # --- the embedded AWS -------------------------------------------------------------------
-
-    def client(self, service: str) -> Any:
-        """One client per service (platform setup asks for them again and again)."""
-        if service not in self._clients:
-            self._clients[service] = self._new_client(service)
-        return self._clients[service]
-
-    def _new_client(self, service: str) -> Any:
-        assert self.server is not None
-        # The embedded AWS takes any credentials; never send a user's real ones to it.
-        return boto3.client(
-            service,
-            region_name=REGION,
-            endpoint_url=self.server.url,
-            config=Config(inject_host_prefix=False, retries={"max_attempts": 2}),
-            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
-
-    def start_devstack(self) -> None:
-        self.server = devstack.server(env={"DEVSTACK_MWAA_CREATE_SECONDS": CREATE_SECONDS})
-        self.stack.callback(self.server.stop)
-        self.step(f"embedded AWS (moto + devstack) running at {self.server.url}")
-
-    def start_chalice_local(self) -> None:
-        assert self.server is not None
-        port = free_port()
-        environment = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-            **FAKE_CREDENTIALS,
-            **self.server.client_environment(),
-            "AWS_DEFAULT_REGION": REGION,
-        }
-        log = tempfile.NamedTemporaryFile(prefix="chalice-local-", suffix=".log", delete=False)  # noqa: SIM115
-        process = subprocess.Popen(  # noqa: S603 - the venv's own chalice
-            [
-                str(Path(sys.executable).parent / "chalice"),
-                "local",
-                "--stage",
-                "local",
-                "--port",
-                str(port),
-                "--no-autoreload",
-            ],
-            cwd=ROOT,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the demo, which stops it in order
-        )
-        self.stack.callback(_stop, process, Path(log.name))
-        self.api_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise DemoFailure("chalice local exited:\n" + Path(log.name).read_text())
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            if time.monotonic() > deadline:
-                raise DemoFailure("chalice local did not start within 60 s")
-            time.sleep(0.2)
-        self.step(f"admin API: chalice local --stage local at {self.api_url} (talks to devstack)")
-
-    # --- admin scripts ---------------------------------------------------------------------
-
-    def script(self, name: str, *args: str, expect: int = 0) -> Any:
-        environment = {
-            **os.environ,
-            "MWAA_GATE_URL": self.api_url,
-            "MWAA_GATE_AUTH": "none",
-            "PYTHONPATH": "",
-        }
-        result = subprocess.run(  # noqa: S603 - our own scripts
-            [str(ADMIN_SCRIPTS / name), *args],
-            capture_output=True,
-            text=True,
-            env=environment,
-            timeout=60,
-            check=False,
-        )
-        shown = " ".join(args)
-        if result.returncode != expect:
-            raise DemoFailure(
-                f"scripts/admin/{name} {shown} exited {result.returncode} (expected {expect}):\n"
-                f"{result.stdout}{result.stderr}"
-            )
-        if expect:
-            return result.stderr.strip()
-        return json.loads(result.stdout) if result.stdout.strip() else None
-
-    def wait_for(self, name: str, status: str, timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        seen = []
-        while True:
-            record = self.script("get-environment", name)
-            if not seen or seen[-1] != record["status"]:
-                seen.append(record["status"])
-            if record["status"] == status:
-                self.detail(f"{name}: {' → '.join(seen)}")
-                return record
-            if record["status"] == "FAILED" or time.monotonic() > deadline:
-                raise DemoFailure(f"{name} is {record['status']}: {record.get('error')}")
-            time.sleep(0.5)
 
     # --- the ALB side ------------------------------------------------------------------------
 
@@ -193,20 +73,6 @@ class Demo:
         return payload
 
 
-def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    with contextlib.suppress(OSError):
-        log.unlink()
-
-
 def header(response: dict[str, Any], name: str) -> list[str]:
     headers = response.get("multiValueHeaders") or {}
     return next((v for k, v in headers.items() if k.lower() == name), [])
@@ -222,8 +88,8 @@ def story(demo: Demo) -> None:
     demo.start_devstack()
     client = demo.client
 
-    alb_landscape = landscape.build(client)
-    settings = landscape.stage_settings(alb_landscape)
+    settings = demo.build_landscape()
+    alb_landscape = demo.landscape
     attach_net = landscape.environment_network(client, "10.1")
     create_net = landscape.environment_network(client, "10.2")
     demo.step(
@@ -231,34 +97,13 @@ def story(demo: Demo) -> None:
         "10.2.0.0/16 (two private subnets each)"
     )
     mwaa = client("mwaa")
-    mwaa.create_environment(
-        Name="analytics",
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/mwaa-execution",
-        SourceBucketArn="arn:aws:s3:::analytics-dags",
-        DagS3Path="dags",
-        NetworkConfiguration={
-            "SubnetIds": attach_net["subnet_ids"],
-            "SecurityGroupIds": [attach_net["security_group_id"]],
-        },
-        WebserverAccessMode="PRIVATE_ONLY",
-    )
-    while mwaa.get_environment(Name="analytics")["Environment"]["Status"] != "AVAILABLE":
-        time.sleep(0.5)
+    demo.create_private_environment("analytics", attach_net)
+    demo.wait_available("analytics")
     demo.step("an existing private MWAA environment 'analytics' is AVAILABLE")
 
-    keys = alb.KeyServer()
-    demo.stack.callback(keys.stop)
-    signing_key = alb.SigningKey()
-    keys.publish(signing_key)
-    cfg = landscape.local_stage({**settings, "ALB_PUBLIC_KEY_URL": keys.url})
-    assert demo.server is not None
-    demo.server.set_stage_settings(settings)  # the step Lambdas' view of the landscape
-    with tempfile.TemporaryDirectory() as no_dependencies:  # devstack runs authX from source
-        package = authx_package.build(dependencies=Path(no_dependencies))
-    report = setup(cfg, client, package, echo=None, propagation_delay=0)
-    demo.authx_function = authx_name(cfg)
+    report = demo.platform_setup(settings)
     demo.step(f"platform setup: {report.summary()}")
-    again = setup(cfg, client, package, echo=None, propagation_delay=0)
+    again = demo.setup_again()
     demo.detail(f"run again: {again.summary()}")
 
     demo.start_chalice_local()
@@ -313,6 +158,7 @@ def story(demo: Demo) -> None:
     demo.check(roles == {"analytics": "Admin", "reporting": "Viewer"}, f"unexpected {roles}")
 
     signer = alb_landscape["load_balancer_arn"]
+    signing_key = demo.signing_key
     alice = alb.mint(
         signing_key, {"email": "alice@example.com", "groups": ["data-team"]}, signer=signer
     )
@@ -390,6 +236,11 @@ def main() -> int:
                 "[--] stopping chalice local, the ALB key service and the embedded AWS", flush=True
             )
     print("demo finished: every step did what it should")
+    print(
+        "To sign in from your own browser: run `make up`, then open "
+        f"{UP_LOGIN_URL} (choose alice@example.com at the dev IdP).",
+        flush=True,
+    )
     return 0
 
 

@@ -6,26 +6,18 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-logger = Logger(service="mwaa-gate")
+from . import mwaa_model
 
-REDACTED = "***"
-# Members of the MWAA CreateEnvironment input that botocore marks sensitive (their values may
-# hold secrets); their values never reach a log line.
-SENSITIVE_CREATE_MEMBERS = ("AirflowConfigurationOptions",)
+logger = Logger(service="mwaa-gate")
 
 
 def redact(record: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A copy of a record safe to log: sensitive MWAA parameters replaced by their keys only."""
+    """A copy of a record safe to log: what the MWAA model marks sensitive is redacted."""
     if record is None:
         return None
     safe = dict(record)
-    create = safe.get("create")
-    if isinstance(create, dict):
-        create = dict(create)
-        for member in SENSITIVE_CREATE_MEMBERS:
-            if isinstance(create.get(member), dict):
-                create[member] = dict.fromkeys(create[member], REDACTED)
-        safe["create"] = create
+    if "create" in safe:
+        safe["create"] = mwaa_model.redacted(safe["create"])
     return safe
 
 

@@ -11,14 +11,14 @@ from typing import Any
 from chalicelib.records import clock, environments_repo
 from chalicelib.records.environments_repo import HostnameTaken, RecordChanged
 
-from . import audit, workflow_starter
+from . import audit, mwaa_model, workflow_starter
 from .errors import ConflictError, NotFoundError, ServiceUnavailableError, UnprocessableEntityError
 from .settings import Settings
 from .validation import OnboardRequest
 
-PENDING, ONBOARDING, READY = "PENDING", "ONBOARDING", "READY"
+PENDING, ONBOARDING, READY, DEGRADED = "PENDING", "ONBOARDING", "READY", "DEGRADED"
 FAILED, OFFBOARDING, OFFBOARDED = "FAILED", "OFFBOARDING", "OFFBOARDED"
-STATUSES = (PENDING, ONBOARDING, READY, FAILED, OFFBOARDING, OFFBOARDED)
+STATUSES = (PENDING, ONBOARDING, READY, DEGRADED, FAILED, OFFBOARDING, OFFBOARDED)
 LOGIN_PATH = "/aws_mwaa/aws-console-sso"
 INTERNAL_FIELDS = ("request_hash",)
 ROUNDS = 5  # re-reads when a conditional write loses a race
@@ -32,7 +32,11 @@ def login_url(record: dict[str, Any]) -> str | None:
 
 
 def public(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as every answer shows it: internal fields dropped, and the values the MWAA
+    model marks sensitive redacted (they stay in the record, where onboarding reads them)."""
     view = {k: v for k, v in record.items() if k not in INTERNAL_FIELDS and v is not None}
+    if "create" in view:
+        view["create"] = mwaa_model.redacted(view["create"])
     url = login_url(record)
     if url:
         view["login_url"] = url
@@ -92,10 +96,15 @@ def _onboard_record(
     )
     record.setdefault("created_at", now)
     record.setdefault("requested_by", actor)
+    # Where the environment lives (DESIGN §2): absent account and region are the service's
+    # own, which onboarding's validation writes down; the MWAA name defaults to the name.
+    record["mwaa_name"] = request.mwaa_name or request.name
     for field, value in (
         ("create", request.create),
         ("hostname", request.hostname),
         ("access_mode", request.access_mode),
+        ("account_id", request.account_id),
+        ("region", request.region),
     ):
         if value is None:
             record.pop(field, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from authx.roles import ALL_ENVIRONMENTS, GROUP_PREFIX, USER_PREFIX, group_principal, user_principal
@@ -14,6 +15,18 @@ from .settings import Settings
 from .validation import GrantRequest
 
 
+def stored_expiry(grant: dict[str, Any]) -> float | None:
+    """A stored `expires_at` as epoch seconds, or None when absent. A value that is not a
+    finite number (written by hand, or by another tool) counts as expired: -inf (fail closed),
+    so neither a listing nor `GET /access` fails on it, and it grants nothing."""
+    stored = grant.get("expires_at")
+    if stored is None:
+        return None
+    if isinstance(stored, bool) or not isinstance(stored, int | float):
+        return -math.inf
+    return float(stored) if math.isfinite(stored) else -math.inf
+
+
 def view(grant: dict[str, Any], now: float) -> dict[str, Any]:
     """A stored grant as the API shows it."""
     principal, environment = grant["principal"], grant["environment"]
@@ -24,10 +37,11 @@ def view(grant: dict[str, Any], now: float) -> dict[str, Any]:
         shown["group"] = principal[len(GROUP_PREFIX) :]
     shown["environment"] = environment
     shown["rbac_role"] = grant.get("rbac_role")
-    expires_at = grant.get("expires_at")
+    expires_at = stored_expiry(grant)
     if expires_at is not None:
-        shown["expires_at"] = clock.iso(float(expires_at))
-        shown["expired"] = float(expires_at) <= now
+        if math.isfinite(expires_at):
+            shown["expires_at"] = clock.iso(expires_at)
+        shown["expired"] = expires_at <= now
     for field in ("created_at", "created_by", "updated_at", "updated_by"):
         if grant.get(field) is not None:
             shown[field] = grant[field]

@@ -75,7 +75,7 @@ def list_grants(request: Request) -> Response:
     problems.raise_if_any()
     body = grants_service.list_page(
         settings.load(),
-        user=user.strip().lower() if user is not None else None,
+        user=check.ascii_lower(user) if user is not None else None,
         group=group,
         environment=environment,
         page_size=pagination.limit(params.get("limit")),

@@ -10,24 +10,48 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from authx.roles import ALL_ENVIRONMENTS, canonical_role, group_principal, user_principal
+from authx.roles import (
+    ALL_ENVIRONMENTS,
+    ascii_lower,
+    canonical_role,
+    group_id_problem,
+    group_principal,
+    user_principal,
+)
 
 from . import mwaa_model
 from .errors import FieldErrors
+from .mwaa_model import ACCESS_MODES
 from .values import json_type
 
-ENVIRONMENT_NAME = re.compile(r"[a-zA-Z][0-9a-zA-Z_-]{0,79}", re.ASCII)
+MAX_ENVIRONMENT_NAME = 80
+ENVIRONMENT_NAME = re.compile(rf"[a-zA-Z][0-9a-zA-Z_-]{{0,{MAX_ENVIRONMENT_NAME - 1}}}", re.ASCII)
+ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
+REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}", re.ASCII)
 MODES = ("attach", "create")
-ACCESS_MODES = ("PUBLIC_ONLY", "PRIVATE_ONLY")
 DEFAULT_ACCESS_MODE = "PRIVATE_ONLY"  # MWAA's own default when WebserverAccessMode is absent
-DNS_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII)
-EMAIL_LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*", re.ASCII)
+# Patterns that mean the same in Python's `re` and in ECMA-262: docs/openapi.yaml uses these
+# very strings (tests/api/test_contract.py checks it).
+HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+TOP_LABEL = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # never all digits: not an IP
+HOSTNAME = rf"(?:{HOST_LABEL}\.)+{TOP_LABEL}"
+EMAIL_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+EMAIL = rf"{EMAIL_ATOM}(?:\.{EMAIL_ATOM})*@{HOSTNAME}"
+MAX_HOSTNAME = 253
 MAX_EMAIL = 254
 MAX_GROUP_ID = 256
 MAX_GROUPS = 100
+# RFC 3339 date-time (the ISO 8601 profile JSON Schema's `date-time` names), ASCII digits only.
+DATE_TIME = (
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]{1,6})?"
+    r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))"
+)
+_DATE_TIME = re.compile(DATE_TIME)
+# The last instant that Python, DynamoDB's TTL and ISO 8601 (4-digit years) all represent.
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 class Problems:
@@ -79,52 +103,61 @@ def environment_name_problem(value: str) -> str | None:
 
 
 def hostname_problem(value: str) -> str | None:
-    """A DNS host name: 2+ labels of [a-z0-9-] (1-63, no edge '-'), ≤ 253 chars, no IP."""
-    host = value.lower()
-    labels = host.split(".")
-    if (
-        not 3 <= len(host) <= 253
-        or len(labels) < 2
-        or not all(DNS_LABEL.fullmatch(label) for label in labels)
-        or labels[-1].isdigit()
-    ):
+    """A DNS host name (any case): 2+ labels of letters, digits and inner '-' (1-63 each), the
+    last starting with a letter (so never an IP address), at most 253 characters."""
+    if len(value) > MAX_HOSTNAME or not _HOSTNAME.fullmatch(value):
         return f"must be a DNS host name such as airflow.example.com (got {_shown(value)})"
     return None
 
 
+_HOSTNAME = re.compile(HOSTNAME)
+_EMAIL = re.compile(EMAIL)
+
+
 def email_problem(value: str) -> str | None:
-    address = value.strip().lower()
-    local, at, domain = address.rpartition("@")
-    if (
-        not at
-        or len(address) > MAX_EMAIL
-        or len(local) > 64
-        or not EMAIL_LOCAL.fullmatch(local)
-        or hostname_problem(domain) is not None
-    ):
+    """An email address as an ASCII user id: nothing trimmed, nothing folded but A-Z."""
+    if len(value) > MAX_EMAIL or not _EMAIL.fullmatch(value):
         return f"must be an email address such as jane@example.com (got {_shown(value)})"
     return None
 
 
 def group_problem(value: str) -> str | None:
+    """A group id is exact (DESIGN §2, `authx.roles.group_id_problem`): no control or format
+    characters, no whitespace at either end (it could never match), 1-256 characters."""
     if not 1 <= len(value) <= MAX_GROUP_ID:
         return f"must be 1-{MAX_GROUP_ID} characters"
-    if not value.isprintable():
-        return "must be printable characters only"
-    return None
+    return group_id_problem(value)
 
 
 def parse_expires_at(value: str, now: float) -> tuple[int | None, str | None]:
-    """ISO 8601 with a time zone, in the future → epoch seconds; or the problem."""
+    """RFC 3339 date-time with a time zone, in the future, not after 9999 in UTC → epoch."""
+    shape = (
+        f"must be an ISO 8601 (RFC 3339) date-time with a time zone, such as "
+        f"2030-01-31T12:00:00Z (got {_shown(value)})"
+    )
+    match = _DATE_TIME.fullmatch(value)
+    if match is None:
+        return None, shape
+    date, time, fraction, utc, sign, offset_hours, offset_minutes = match.groups()
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return (
-            None,
-            f"must be an ISO 8601 date-time such as 2030-01-31T12:00:00Z (got {_shown(value)})",
-        )
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        return None, "must include a time zone, e.g. 2030-01-31T12:00:00Z"
+        offset: timezone = UTC
+        if not utc:
+            hours, minutes = int(offset_hours), int(offset_minutes)
+            if hours > 23 or minutes > 59:
+                raise ValueError("offset out of range")
+            delta = timedelta(hours=hours, minutes=minutes)
+            offset = timezone(delta if sign == "+" else -delta)
+        local = datetime.fromisoformat(f"{date}T{time}{fraction or ''}")
+    except ValueError:  # no such day, time or offset
+        return None, shape
+    try:
+        moment = local.replace(tzinfo=offset).astimezone(UTC)
+    except OverflowError:  # year 10000 (or 0) once in UTC
+        if local.year == 1:
+            return None, "must be in the future"
+        return None, "must not be after 9999-12-31T23:59:59Z"
+    if moment > LATEST:
+        return None, "must not be after 9999-12-31T23:59:59Z"
     epoch = int(moment.timestamp())
     if epoch <= now:
         return None, "must be in the future"
@@ -139,15 +172,17 @@ def environment_name(value: str, field: str = "name") -> str:
 
 
 def email(value: str, field: str = "email") -> str:
+    """The user id of an address (ASCII lower-case), or 400."""
     problem = email_problem(value)
     if problem:
         raise FieldErrors([(field, problem)])
-    return value.strip().lower()
+    return ascii_lower(value)
 
 
 def groups_list(value: str, field: str = "groups") -> list[str]:
-    """`a,b,c` → ["a", "b", "c"]: blanks dropped, each a valid group id, at most 100."""
-    groups = [group.strip() for group in value.split(",") if group.strip()]
+    """`a,b, c` → ["a", "b", "c"]: split on commas, ASCII spaces trimmed around them (as authX
+    reads a string groups claim), blanks dropped, each a valid group id, at most 100."""
+    groups = [group.strip(" ") for group in value.split(",") if group.strip(" ")]
     problems = Problems()
     if len(groups) > MAX_GROUPS:
         problems.add(field, f"at most {MAX_GROUPS} groups")
@@ -160,11 +195,9 @@ def groups_list(value: str, field: str = "groups") -> list[str]:
 
 
 def boolean_flag(value: str, field: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no", ""):
-        return False
+    """A query flag: `true` or `false`, as OpenAPI serialises a boolean."""
+    if value in ("true", "false"):
+        return value == "true"
     raise FieldErrors([(field, f"must be true or false (got {_shown(value)})")])
 
 
@@ -177,6 +210,9 @@ class OnboardRequest:
     mode: str
     create: dict[str, Any] | None
     hostname: str | None
+    account_id: str | None = None
+    region: str | None = None
+    mwaa_name: str | None = None
 
     @property
     def access_mode(self) -> str | None:
@@ -193,6 +229,9 @@ class OnboardRequest:
                 "mode": self.mode,
                 "create": self.create,
                 "hostname": self.hostname,
+                "account_id": self.account_id,
+                "region": self.region,
+                "mwaa_name": self.mwaa_name,
             },
             sort_keys=True,
             separators=(",", ":"),
@@ -200,7 +239,24 @@ class OnboardRequest:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-ONBOARD_FIELDS = ("name", "mode", "create", "hostname")
+ONBOARD_FIELDS = ("name", "mode", "create", "hostname", "account_id", "region", "mwaa_name")
+
+
+def _where(body: dict[str, Any], problems: Problems) -> tuple[str | None, str | None, str | None]:
+    """`account_id`, `region`, `mwaa_name` (DESIGN §2): each optional, each checked."""
+    account_id = _string(body, "account_id", problems, required=False)
+    if account_id is not None and not ACCOUNT_ID.fullmatch(account_id):
+        problems.add("account_id", f"must be a 12-digit AWS account id (got {_shown(account_id)})")
+        account_id = None
+    region = _string(body, "region", problems, required=False)
+    if region is not None and not REGION.fullmatch(region):
+        problems.add("region", f"must be an AWS region such as eu-west-1 (got {_shown(region)})")
+        region = None
+    mwaa_name = _string(body, "mwaa_name", problems, required=False)
+    if mwaa_name is not None and (problem := environment_name_problem(mwaa_name)):
+        problems.add("mwaa_name", problem)
+        mwaa_name = None
+    return account_id, region, mwaa_name
 
 
 def onboard_request(body: dict[str, Any]) -> OnboardRequest:
@@ -213,6 +269,7 @@ def onboard_request(body: dict[str, Any]) -> OnboardRequest:
     if mode is not None and mode not in MODES:
         problems.add("mode", f"must be one of: {', '.join(MODES)} (got {_shown(mode)})")
         mode = None
+    account_id, region, mwaa_name = _where(body, problems)
     hostname = _string(body, "hostname", problems, required=False)
     if hostname is not None:
         if problem := hostname_problem(hostname):
@@ -244,7 +301,13 @@ def onboard_request(body: dict[str, Any]) -> OnboardRequest:
     if name is None or mode is None:
         raise FieldErrors([("body", "incomplete request")])  # unreachable: reported above
     return OnboardRequest(
-        name=name, mode=mode, create=create if mode == "create" else None, hostname=hostname
+        name=name,
+        mode=mode,
+        create=mwaa_model.normalized(create) if mode == "create" else None,
+        hostname=hostname,
+        account_id=account_id,
+        region=region,
+        mwaa_name=mwaa_name,
     )
 
 
@@ -281,7 +344,7 @@ def grant_request(body: dict[str, Any], now: float) -> GrantRequest:
     elif user is not None:
         if problem := email_problem(user):
             problems.add("user", problem)
-        kind, subject = "user", user.strip().lower()
+        kind, subject = "user", ascii_lower(user)
     elif group is not None:
         if problem := group_problem(group):
             problems.add("group", problem)

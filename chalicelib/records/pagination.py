@@ -1,15 +1,19 @@
 """Pages over DynamoDB: `?limit=` and an opaque, URL-safe `next_token`.
 
-The token is base64url (no padding) of `{"v": 1, "s": <scope>, "k": <LastEvaluatedKey>}`:
-the scope (route and filters) binds a token to the listing it came from, and the key must
-have exactly the table's key attributes as strings. Anything else is a 400, never a 500.
+The token is base64url (no padding) of the bytes: version (2), the first 16 bytes of the
+SHA-256 of the scope (route and filters, so a token only resumes the listing it came from),
+then the values of the LastEvaluatedKey (strings, by key name in sorted order) in UTF-8,
+separated by 0xFF (a byte UTF-8 never uses). Its size depends only on the key, never on the
+filters, and its limit comes from DynamoDB's own key limits, so every token issued is
+accepted back. Anything else is a 400, never a 500.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
+import hashlib
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,24 +21,35 @@ from chalicelib.api.errors import BadRequestError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
-MAX_TOKEN_CHARS = 4096
 MAX_ROUNDS = 50  # DynamoDB calls per page at most; then the page ends early with a token
+VERSION = b"\x02"
+SCOPE_BYTES = 16
+SEPARATOR = b"\xff"
+MAX_KEY_VALUES = 2  # partition and sort key
+MAX_KEY_VALUE_BYTES = 2048  # DynamoDB's limit for a partition key (a sort key: 1024)
+MAX_PAYLOAD_BYTES = (
+    len(VERSION) + SCOPE_BYTES + MAX_KEY_VALUES * (MAX_KEY_VALUE_BYTES + len(SEPARATOR))
+)
+MAX_TOKEN_CHARS = math.ceil(MAX_PAYLOAD_BYTES * 4 / 3)
 
 
 def limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    text = raw.strip()
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         raise BadRequestError(f"limit: must be a whole number from 1 to {MAX_LIMIT}")
-    return int(text)
+    return int(raw)
+
+
+def _scope_digest(scope: str) -> bytes:
+    return hashlib.sha256(scope.encode("utf-8", "surrogatepass")).digest()[:SCOPE_BYTES]
 
 
 def encode(scope: str, key: dict[str, Any]) -> str:
-    """A DynamoDB LastEvaluatedKey (typed) → token."""
-    flat = {name: value["S"] for name, value in key.items()}
-    payload = json.dumps({"v": 1, "s": scope, "k": flat}, sort_keys=True, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    """A DynamoDB LastEvaluatedKey (typed, string attributes) → token."""
+    values = [key[name]["S"].encode("utf-8") for name in sorted(key)]
+    payload = VERSION + _scope_digest(scope) + SEPARATOR.join(values)
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
 def decode(token: str | None, scope: str, key_names: tuple[str, ...]) -> dict[str, Any] | None:
@@ -42,23 +57,28 @@ def decode(token: str | None, scope: str, key_names: tuple[str, ...]) -> dict[st
     if token is None:
         return None
     bad = BadRequestError("next_token: not a token from this listing")
-    if not token or len(token) > MAX_TOKEN_CHARS or not token.isascii():
+    if not token or len(token) > MAX_TOKEN_CHARS or not token.isascii() or "=" in token:
         raise bad
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        payload = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as error:
+        payload = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError) as error:
         raise bad from error
-    if (
-        not isinstance(payload, dict)
-        or payload.get("v") != 1
-        or payload.get("s") != scope
-        or not isinstance(payload.get("k"), dict)
-        or set(payload["k"]) != set(key_names)
-        or not all(isinstance(v, str) and 0 < len(v) <= 1024 for v in payload["k"].values())
-    ):
+    head = len(VERSION) + SCOPE_BYTES
+    if payload[: len(VERSION)] != VERSION or payload[len(VERSION) : head] != _scope_digest(scope):
         raise bad
-    return {name: {"S": value} for name, value in payload["k"].items()}
+    parts = payload[head:].split(SEPARATOR)
+    names = sorted(key_names)
+    if len(parts) != len(names):
+        raise bad
+    try:
+        values = [part.decode("utf-8") for part in parts]
+    except UnicodeDecodeError as error:
+        raise bad from error
+    if not all(0 < len(part) <= MAX_KEY_VALUE_BYTES for part in parts):
+        raise bad
+    if encode(scope, {n: {"S": v} for n, v in zip(names, values, strict=True)}) != token:
+        raise bad  # one spelling per token (no trailing bits, no other alphabet)
+    return {name: {"S": value} for name, value in zip(names, values, strict=True)}
 
 
 def collect(

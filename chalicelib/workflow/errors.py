@@ -26,6 +26,7 @@ from botocore.exceptions import (
     IncompleteReadError,
 )
 
+from chalicelib import aws_clients
 from chalicelib.aws_clients import TRANSIENT_AWS_CODES, TRANSIENT_HTTP_STATUSES
 
 # botocore errors that a later attempt can get past: connection failures and timeouts (after
@@ -110,13 +111,16 @@ def aws_call(what: str) -> Iterator[None]:
         yield
     except (ClientError, BotoCoreError) as error:
         raise classify(error, what) from error
+    except aws_clients.MemberAccountUnavailable as error:
+        raise MemberAccountUnavailable(str(error)) from error
 
 
 Step = TypeVar("Step", bound=Callable[..., Any])
 
 
 def classified(step: Step) -> Step:
-    """Around a step function: any AWS error that escapes it is sorted by `classify`."""
+    """Around a step function: any AWS error that escapes it is sorted by `classify`, and a
+    member role that cannot be assumed becomes the error that names the member template."""
 
     @functools.wraps(step)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -124,8 +128,15 @@ def classified(step: Step) -> Step:
             return step(*args, **kwargs)
         except (ClientError, BotoCoreError) as error:
             raise classify(error) from error
+        except aws_clients.MemberAccountUnavailable as error:
+            raise MemberAccountUnavailable(str(error)) from error
 
     return run  # type: ignore[return-value]
+
+
+class MemberAccountUnavailable(StepError):
+    """The environment's account has not run the member template: its member role cannot be
+    assumed (the message names the template and the role)."""
 
 
 class UnsupportedEnvironment(StepError):

@@ -1,4 +1,9 @@
-"""The MWAA environment: describe, create (tagged, once), poll with backoff, delete."""
+"""The MWAA environment: describe, create (tagged, once), poll with backoff, delete.
+
+`name` is always the environment's name in MWAA (the record's `mwaa_name`); `where` is where
+it lives (its account and region; the service's own by default). Tags carry the mwaa-gate
+name (`tag_name`), which differs when two accounts both have an environment of that name.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib import aws_clients
+from chalicelib.aws_clients import Location
 
 from . import tags
 from .errors import (
@@ -21,22 +26,28 @@ from .errors import (
 )
 
 FAILED = {"CREATE_FAILED", "UNAVAILABLE", "DELETING", "DELETED"}
+HERE = Location()
 
 
-def describe(name: str) -> dict[str, Any] | None:
+def _where_text(where: Location) -> str:
+    parts = [f"account {where.account_id}" if where.account_id else "", where.region or ""]
+    return " in " + ", ".join(p for p in parts if p) if any(parts) else " in this region"
+
+
+def describe(name: str, where: Location = HERE) -> dict[str, Any] | None:
     with aws_call("mwaa:GetEnvironment"):
         try:
-            return aws_clients.mwaa().get_environment(Name=name)["Environment"]
+            return where.mwaa().get_environment(Name=name)["Environment"]
         except ClientError as error:
             if error_code(error) == "ResourceNotFoundException":
                 return None
             raise
 
 
-def require_available(name: str) -> dict[str, Any]:
-    environment = describe(name)
+def require_available(name: str, where: Location = HERE) -> dict[str, Any]:
+    environment = describe(name, where)
     if environment is None:
-        raise EnvironmentUnavailable(f"MWAA has no environment named {name} in this region")
+        raise EnvironmentUnavailable(f"MWAA has no environment named {name}{_where_text(where)}")
     status = environment.get("Status")
     if status == "PENDING":
         raise EnvironmentUnavailable(
@@ -53,20 +64,23 @@ def ours(environment: dict[str, Any] | None, name: str) -> bool:
     return all(present.get(key) == value for key, value in tags.values(name).items())
 
 
-def ensure_created(name: str, parameters: dict[str, Any]) -> None:
+def ensure_created(
+    name: str, parameters: dict[str, Any], where: Location = HERE, tag_name: str | None = None
+) -> None:
     """CreateEnvironment once: an environment of that name that this service made is fine."""
-    existing = describe(name)
+    tag_name = tag_name or name
+    existing = describe(name, where)
     if existing is not None:
-        if ours(existing, name):
+        if ours(existing, tag_name):
             return
         raise AwsCallFailed(
             f"an MWAA environment named {name} already exists and was not created by this "
             "service; onboard it with mode 'attach' instead"
         )
     request = {**parameters, "Name": name}
-    request["Tags"] = {**(parameters.get("Tags") or {}), **tags.values(name)}
+    request["Tags"] = {**(parameters.get("Tags") or {}), **tags.values(tag_name)}
     with aws_call("mwaa:CreateEnvironment"):
-        aws_clients.mwaa().create_environment(**request)
+        where.mwaa().create_environment(**request)
 
 
 def first_wait(timing: dict[str, Any]) -> dict[str, Any]:
@@ -83,9 +97,11 @@ def next_seconds(wait: dict[str, Any], timing: dict[str, Any]) -> int:
     return max(1, min(grown, int(timing["poll_max_seconds"])))
 
 
-def poll(name: str, wait: dict[str, Any], timing: dict[str, Any]) -> dict[str, Any]:
+def poll(
+    name: str, wait: dict[str, Any], timing: dict[str, Any], where: Location = HERE
+) -> dict[str, Any]:
     """One poll: AVAILABLE ends the loop; a failure raises; else the next, longer wait."""
-    environment = describe(name)
+    environment = describe(name, where)
     if environment is None:
         raise EnvironmentUnavailable(f"environment {name} disappeared while it was being created")
     status = environment.get("Status")
@@ -99,7 +115,7 @@ def poll(name: str, wait: dict[str, Any], timing: dict[str, Any]) -> dict[str, A
             + (f": {reason}" if reason else "")
         )
     if status == "PENDING":
-        require_available(name)  # raises the customer-managed endpoints message
+        require_available(name, where)  # raises the customer-managed endpoints message
     if time.time() >= float(wait["deadline"]):
         raise CreationTimedOut(
             f"environment {name} was still {status} after {timing['deadline_seconds']} seconds"
@@ -107,15 +123,15 @@ def poll(name: str, wait: dict[str, Any], timing: dict[str, Any]) -> dict[str, A
     return {**wait, "seconds": next_seconds(wait, timing)}
 
 
-def start_delete(name: str) -> bool:
+def start_delete(name: str, where: Location = HERE) -> bool:
     """DeleteEnvironment if it exists (and is not already going); whether it still exists."""
-    environment = describe(name)
+    environment = describe(name, where)
     if environment is None:
         return False
     if environment.get("Status") != "DELETING":
         with aws_call("mwaa:DeleteEnvironment"):
             try:
-                aws_clients.mwaa().delete_environment(Name=name)
+                where.mwaa().delete_environment(Name=name)
             except ClientError as error:
                 if error_code(error) == "ResourceNotFoundException":
                     return False
@@ -123,9 +139,11 @@ def start_delete(name: str) -> bool:
     return True
 
 
-def poll_deleted(name: str, wait: dict[str, Any], timing: dict[str, Any]) -> dict[str, Any]:
+def poll_deleted(
+    name: str, wait: dict[str, Any], timing: dict[str, Any], where: Location = HERE
+) -> dict[str, Any]:
     """One poll of a deletion: gone ends the loop; else the next, longer wait."""
-    environment = describe(name)
+    environment = describe(name, where)
     if environment is None:
         return {**wait, "gone": True}
     if time.time() >= float(wait["deadline"]):

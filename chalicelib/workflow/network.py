@@ -2,6 +2,13 @@
 
 Each function observes what exists, makes only what is missing, and returns what it made, so a
 retry or a re-run makes nothing twice (DESIGN §4, §8 "observe → plan → apply").
+
+`where` says on which side a call acts: `HERE` is the ALB's account and region (the service's
+own); an environment's `Location` may be a member account, reached through its member role.
+A peering across accounts is requested here (with the peer's owner id) and accepted there; the
+environment's side gets its routes, its ingress rule (referencing the ALB's security group in
+the ALB's account) and tags on the peering made with its own credentials. A route entry of the
+record names its account (`account_id`) when it lives in a member account.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib import aws_clients
+from chalicelib.aws_clients import Location
 
 from . import tags
 from .errors import NetworkConflict, TransientAwsError, aws_call, error_code
@@ -29,6 +36,7 @@ NOT_FOUND = {
     "InvalidRouteTableID.NotFound",
 }
 LIVE_PEERING = {"initiating-request", "pending-acceptance", "provisioning", "active"}
+HERE = Location()
 
 
 @dataclass(frozen=True)
@@ -37,9 +45,9 @@ class Vpc:
     cidrs: tuple[str, ...]
 
 
-def vpc(vpc_id: str) -> Vpc:
+def vpc(vpc_id: str, where: Location = HERE) -> Vpc:
     with aws_call("ec2:DescribeVpcs"):
-        found = aws_clients.ec2().describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
+        found = where.ec2().describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
     cidrs = [
         block["CidrBlock"]
         for block in found.get("CidrBlockAssociationSet", [])
@@ -48,13 +56,13 @@ def vpc(vpc_id: str) -> Vpc:
     return Vpc(found["VpcId"], tuple(cidrs))
 
 
-def vpc_of_subnets(subnet_ids: Iterable[str]) -> Vpc:
+def vpc_of_subnets(subnet_ids: Iterable[str], where: Location = HERE) -> Vpc:
     with aws_call("ec2:DescribeSubnets"):
-        subnets = aws_clients.ec2().describe_subnets(SubnetIds=list(subnet_ids))["Subnets"]
+        subnets = where.ec2().describe_subnets(SubnetIds=list(subnet_ids))["Subnets"]
     vpc_ids = {subnet["VpcId"] for subnet in subnets}
     if len(vpc_ids) != 1:
         raise NetworkConflict(f"the environment's subnets span VPCs {sorted(vpc_ids)}")
-    return vpc(vpc_ids.pop())
+    return vpc(vpc_ids.pop(), where)
 
 
 def overlapping(first: Iterable[str], second: Iterable[str]) -> list[tuple[str, str]]:
@@ -66,9 +74,9 @@ def overlapping(first: Iterable[str], second: Iterable[str]) -> list[tuple[str, 
     ]
 
 
-def route_tables(vpc_id: str, subnet_ids: Iterable[str]) -> list[str]:
+def route_tables(vpc_id: str, subnet_ids: Iterable[str], where: Location = HERE) -> list[str]:
     """The route table of each subnet: its explicit association, else the VPC's main table."""
-    ec2 = aws_clients.ec2()
+    ec2 = where.ec2()
     subnet_ids = list(subnet_ids)
     with aws_call("ec2:DescribeRouteTables"):
         tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
@@ -95,7 +103,7 @@ def route_tables(vpc_id: str, subnet_ids: Iterable[str]) -> list[str]:
 
 def find_peering(alb_vpc: str, environment_vpc: str) -> dict[str, Any] | None:
     """The live peering between the two VPCs, whoever made it (AWS allows only one)."""
-    ec2 = aws_clients.ec2()
+    ec2 = HERE.ec2()
     found: list[dict[str, Any]] = []
     for requester, accepter in ((alb_vpc, environment_vpc), (environment_vpc, alb_vpc)):
         with aws_call("ec2:DescribeVpcPeeringConnections"):
@@ -110,29 +118,39 @@ def find_peering(alb_vpc: str, environment_vpc: str) -> dict[str, Any] | None:
 
 
 def tagged_peerings(environment: str) -> list[dict[str, Any]]:
+    """Live peerings this service requested for `environment` (tagged in the ALB's account)."""
     with aws_call("ec2:DescribeVpcPeeringConnections"):
-        found = aws_clients.ec2().describe_vpc_peering_connections(
-            Filters=tags.ec2_filters(environment)
-        )["VpcPeeringConnections"]
+        found = HERE.ec2().describe_vpc_peering_connections(Filters=tags.ec2_filters(environment))[
+            "VpcPeeringConnections"
+        ]
     return [p for p in found if p.get("Status", {}).get("Code") in LIVE_PEERING]
 
 
-def ensure_peering(environment: str, alb_vpc: str, environment_vpc: str) -> tuple[str, bool]:
+def ensure_peering(
+    environment: str, alb_vpc: str, environment_vpc: str, where: Location = HERE
+) -> tuple[str, bool]:
     """An active peering ALB VPC → environment VPC; (its id, whether made now).
 
-    Environments in one VPC share the peering: the first one makes it (tagged), the others
-    use it; it is removed with the last of them (teardown counts its users).
+    Requested in the ALB's account (with the peer's owner id when `where` is another account),
+    accepted on the environment's side. Environments in one VPC share the peering: the first
+    one makes it (tagged), the others use it; it is removed with the last of them (teardown
+    counts its users).
     """
-    ec2 = aws_clients.ec2()
+    ec2 = HERE.ec2()
     peering = find_peering(alb_vpc, environment_vpc)
     made = False
     if peering is None:
+        request: dict[str, Any] = {
+            "VpcId": alb_vpc,
+            "PeerVpcId": environment_vpc,
+            "TagSpecifications": tags.ec2_specification("vpc-peering-connection", environment),
+        }
+        if where.other_account:
+            request["PeerOwnerId"] = where.account_id
+        if where.other_region:
+            request["PeerRegion"] = where.region
         with aws_call("ec2:CreateVpcPeeringConnection"):
-            peering = ec2.create_vpc_peering_connection(
-                VpcId=alb_vpc,
-                PeerVpcId=environment_vpc,
-                TagSpecifications=tags.ec2_specification("vpc-peering-connection", environment),
-            )["VpcPeeringConnection"]
+            peering = ec2.create_vpc_peering_connection(**request)["VpcPeeringConnection"]
         made = True
     peering_id = peering["VpcPeeringConnectionId"]
     status = peering.get("Status", {}).get("Code")
@@ -143,17 +161,22 @@ def ensure_peering(environment: str, alb_vpc: str, environment_vpc: str) -> tupl
             ][0]["Status"]["Code"]
     if status == "pending-acceptance":
         with aws_call("ec2:AcceptVpcPeeringConnection"):
-            ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
+            where.ec2().accept_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
     elif status != "active":
         # Still being set up: the state machine retries this step until it can be accepted.
         raise TransientAwsError(f"peering {peering_id} is {status}; waiting for it")
+    if where.other_account and (made or tags.made_here(peering.get("Tags"))):
+        # Tags are per account: the accepter's side sees none of the requester's.
+        with aws_call("ec2:CreateTags"):
+            where.ec2().create_tags(Resources=[peering_id], Tags=tags.key_value_list(environment))
     return peering_id, made
 
 
 def delete_peering(peering_id: str) -> None:
+    """Delete a peering from the ALB's side (the requester may delete it, whoever accepted)."""
     with aws_call("ec2:DeleteVpcPeeringConnection"):
         try:
-            aws_clients.ec2().delete_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
+            HERE.ec2().delete_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
         except ClientError as error:
             if error_code(error) not in NOT_FOUND:
                 raise
@@ -162,13 +185,24 @@ def delete_peering(peering_id: str) -> None:
 # --- routes ------------------------------------------------------------------------------------
 
 
-def route(table_id: str, destination: str, peering_id: str) -> dict[str, str]:
-    """A route as the record keeps it (`created.routes`)."""
-    return {
+def route(
+    table_id: str, destination: str, peering_id: str, where: Location = HERE
+) -> dict[str, str]:
+    """A route as the record keeps it (`created.routes`), with its account when it is in a
+    member account."""
+    entry = {
         "route_table_id": table_id,
         "destination": destination,
         "peering_connection_id": peering_id,
     }
+    if where.account_id and where.other_account:
+        entry["account_id"] = where.account_id
+    return entry
+
+
+def side(entry: dict[str, str]) -> Location:
+    """Where a recorded route lives."""
+    return Location(entry.get("account_id") or None)
 
 
 def route_key(entry: dict[str, str]) -> tuple[str, str, str]:
@@ -190,19 +224,19 @@ class RoutePlan:
 
 
 def plan_routes(
-    table_ids: Iterable[str], destinations: Iterable[str], peering_id: str
+    table_ids: Iterable[str], destinations: Iterable[str], peering_id: str, where: Location = HERE
 ) -> RoutePlan:
     """Observe the tables and plan a route to each destination through the peering in each;
     a route to another live target is a conflict."""
     table_ids, destinations = list(table_ids), list(destinations)
     with aws_call("ec2:DescribeRouteTables"):
-        tables = aws_clients.ec2().describe_route_tables(RouteTableIds=table_ids)["RouteTables"]
+        tables = where.ec2().describe_route_tables(RouteTableIds=table_ids)["RouteTables"]
     create, replace, present = [], [], []
     for table in tables:
         existing = {r.get("DestinationCidrBlock"): r for r in table.get("Routes", [])}
         for destination in destinations:
             current = existing.get(destination)
-            entry = route(table["RouteTableId"], destination, peering_id)
+            entry = route(table["RouteTableId"], destination, peering_id, where)
             if current is None:
                 create.append(entry)
             elif current.get("VpcPeeringConnectionId") == peering_id:
@@ -228,11 +262,10 @@ def plan_routes(
 
 def apply_routes(plan: RoutePlan) -> None:
     """Make the planned routes (a route made meanwhile through the same peering is fine)."""
-    ec2 = aws_clients.ec2()
     for entry in plan.create:
         with aws_call("ec2:CreateRoute"):
             try:
-                ec2.create_route(
+                side(entry).ec2().create_route(
                     RouteTableId=entry["route_table_id"],
                     DestinationCidrBlock=entry["destination"],
                     VpcPeeringConnectionId=plan.peering_id,
@@ -244,7 +277,7 @@ def apply_routes(plan: RoutePlan) -> None:
                     raise
     for entry in plan.replace:
         with aws_call("ec2:ReplaceRoute"):
-            ec2.replace_route(
+            side(entry).ec2().replace_route(
                 RouteTableId=entry["route_table_id"],
                 DestinationCidrBlock=entry["destination"],
                 VpcPeeringConnectionId=plan.peering_id,
@@ -258,16 +291,14 @@ def _routes_via(entry: dict[str, str], peering_id: str) -> bool:
 def still_routed(routes: Iterable[dict[str, str]]) -> list[dict[str, str]]:
     """Those of `routes` that exist and still go through the peering they name."""
     routes = list(routes)
-    table_ids = sorted({r["route_table_id"] for r in routes})
-    if not table_ids:
+    table_sides = {r["route_table_id"]: side(r) for r in routes}
+    if not table_sides:
         return []
     found: dict[tuple[str, str], str | None] = {}
-    for table_id in table_ids:
+    for table_id, where in sorted(table_sides.items(), key=lambda item: item[0]):
         with aws_call("ec2:DescribeRouteTables"):
             try:
-                tables = aws_clients.ec2().describe_route_tables(RouteTableIds=[table_id])[
-                    "RouteTables"
-                ]
+                tables = where.ec2().describe_route_tables(RouteTableIds=[table_id])["RouteTables"]
             except ClientError as error:
                 if error_code(error) in NOT_FOUND:
                     continue
@@ -286,8 +317,8 @@ def still_routed(routes: Iterable[dict[str, str]]) -> list[dict[str, str]]:
 
 def delete_routes(routes: Iterable[dict[str, str]]) -> None:
     """Delete the given routes, each only while it still goes through the peering it names."""
-    ec2 = aws_clients.ec2()
     for route in routes:
+        ec2 = side(route).ec2()
         with aws_call("ec2:DescribeRouteTables"):
             try:
                 table = ec2.describe_route_tables(RouteTableIds=[route["route_table_id"]])[
@@ -323,18 +354,25 @@ def delete_routes(routes: Iterable[dict[str, str]]) -> None:
 # --- ingress -----------------------------------------------------------------------------------
 
 
-def _ingress_rules(group_id: str) -> list[dict[str, Any]]:
+def _ingress_rules(group_id: str, where: Location) -> list[dict[str, Any]]:
     with aws_call("ec2:DescribeSecurityGroupRules"):
-        return aws_clients.ec2().describe_security_group_rules(
+        return where.ec2().describe_security_group_rules(
             Filters=[{"Name": "group-id", "Values": [group_id]}]
         )["SecurityGroupRules"]
 
 
 def ensure_ingress(
-    environment: str, group_id: str, source_group_ids: Iterable[str]
+    environment: str,
+    group_id: str,
+    source_group_ids: Iterable[str],
+    where: Location = HERE,
+    source_account: str | None = None,
 ) -> list[dict[str, str]]:
-    """HTTPS from each ALB security group into the environment's group; the rules it added."""
-    rules = _ingress_rules(group_id)
+    """HTTPS from each ALB security group into the environment's group; the rules it added.
+
+    In another account the source is referenced with its owner (`source_account`), across the
+    peering, as AWS requires."""
+    rules = _ingress_rules(group_id, where)
     added = []
     for source in source_group_ids:
         present = any(
@@ -347,17 +385,18 @@ def ensure_ingress(
         )
         if present:
             continue
+        pair = {"GroupId": source, "Description": f"mwaa-gate ALB to {environment}"}
+        if source_account:
+            pair["UserId"] = source_account
         with aws_call("ec2:AuthorizeSecurityGroupIngress"):
-            made = aws_clients.ec2().authorize_security_group_ingress(
+            made = where.ec2().authorize_security_group_ingress(
                 GroupId=group_id,
                 IpPermissions=[
                     {
                         "IpProtocol": "tcp",
                         "FromPort": HTTPS,
                         "ToPort": HTTPS,
-                        "UserIdGroupPairs": [
-                            {"GroupId": source, "Description": f"mwaa-gate ALB to {environment}"}
-                        ],
+                        "UserIdGroupPairs": [pair],
                     }
                 ],
                 TagSpecifications=tags.ec2_specification("security-group-rule", environment),
@@ -368,7 +407,7 @@ def ensure_ingress(
 
 
 def tagged_ingress(
-    environment: str | None = None, group_id: str | None = None
+    environment: str | None = None, group_id: str | None = None, where: Location = HERE
 ) -> list[dict[str, str]]:
     """Ingress rules this service made: for an environment, or any of this deployment's in a
     security group (which the environments using that group share)."""
@@ -376,17 +415,15 @@ def tagged_ingress(
     if group_id:
         filters = [*filters, {"Name": "group-id", "Values": [group_id]}]
     with aws_call("ec2:DescribeSecurityGroupRules"):
-        rules = aws_clients.ec2().describe_security_group_rules(Filters=filters)[
-            "SecurityGroupRules"
-        ]
+        rules = where.ec2().describe_security_group_rules(Filters=filters)["SecurityGroupRules"]
     return [{"group_id": r["GroupId"], "rule_id": r["SecurityGroupRuleId"]} for r in rules]
 
 
-def revoke_ingress(rules: Iterable[dict[str, str]]) -> None:
+def revoke_ingress(rules: Iterable[dict[str, str]], where: Location = HERE) -> None:
     for rule in rules:
         with aws_call("ec2:RevokeSecurityGroupIngress"):
             try:
-                aws_clients.ec2().revoke_security_group_ingress(
+                where.ec2().revoke_security_group_ingress(
                     GroupId=rule["group_id"], SecurityGroupRuleIds=[rule["rule_id"]]
                 )
             except ClientError as error:

@@ -15,6 +15,9 @@ from urllib.parse import urlparse
 
 from aws_lambda_powertools import Logger
 
+from chalicelib import aws_clients
+from chalicelib.aws_clients import Location
+
 from . import alb, mwaa_env, network, record, routing, settings, targets, teardown
 from .errors import (
     CapacityExhausted,
@@ -42,6 +45,11 @@ def _log(step: str, name: str, **details: Any) -> None:
     logger.info("workflow step", extra={"step": step, "environment": name, **details})
 
 
+def _mwaa_name(current: dict[str, Any]) -> str:
+    """The environment's name in MWAA (DESIGN §2: `mwaa_name`, by default the record's name)."""
+    return str(current.get("mwaa_name") or current["name"])
+
+
 # --- onboard -----------------------------------------------------------------------------------
 
 
@@ -53,17 +61,19 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
     if current.get("status") not in ("PENDING", "ONBOARDING"):
         raise WrongExecution(f"environment {name} is {current.get('status')}, not PENDING")
     mode = current["mode"]
+    where, mwaa_name = Location.of(current), _mwaa_name(current)
+    where.check()  # another account: its member role, or the error naming the template
     if mode == "attach":
-        environment = mwaa_env.require_available(name)
+        environment = mwaa_env.require_available(mwaa_name, where)
         access = environment.get("WebserverAccessMode", PRIVATE)
         subnets = environment["NetworkConfiguration"]["SubnetIds"]
     else:
         parameters = current.get("create") or {}
-        existing = mwaa_env.describe(name)
+        existing = mwaa_env.describe(mwaa_name, where)
         if existing is not None and not mwaa_env.ours(existing, name):
             raise UnsupportedEnvironment(
-                f"an MWAA environment named {name} already exists and was not created by this "
-                "service; onboard it with mode 'attach' instead"
+                f"an MWAA environment named {mwaa_name} already exists and was not created by "
+                "this service; onboard it with mode 'attach' instead"
             )
         access = parameters.get("WebserverAccessMode", PRIVATE)
         subnets = parameters["NetworkConfiguration"]["SubnetIds"]
@@ -72,13 +82,27 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
             f"environment {name} uses web server access mode {access}; mwaa-gate serves "
             f"{' and '.join(SUPPORTED_ACCESS)} only"
         )
-    changes: dict[str, Any] = {"status": "ONBOARDING", "access_mode": access}
+    if access == PRIVATE and where.other_region:
+        raise UnsupportedEnvironment(
+            f"environment {name} is PRIVATE_ONLY in {where.region}, but the ALB is in "
+            f"{aws_clients.own_region()}: it reaches private web servers through VPC peering "
+            "with security-group references, which work within one region only. Make the "
+            "environment PUBLIC_ONLY, or serve it from an mwaa-gate deployment in "
+            f"{where.region}"
+        )
+    changes: dict[str, Any] = {
+        "status": "ONBOARDING",
+        "access_mode": access,
+        "account_id": where.account_id or aws_clients.own_identity()[0],
+        "region": where.region or aws_clients.own_region(),
+        "mwaa_name": mwaa_name,
+    }
     if access == PRIVATE:
         listener = settings.alb().listener_arn
         rules = alb.rules(listener)  # listed once for the quota check and the slot
         ours = {rule["RuleArn"] for rule in routing.tagged_rules(listener, name, rules)}
         others = [rule for rule in rules if rule["RuleArn"] not in ours]
-        changes.update(_validate_private(current, subnets, others))
+        changes.update(_validate_private(current, subnets, others, where))
     current = record.save(current, **changes)
     if access == PRIVATE:
         _reserve_routing(current, {int(rule["Priority"]) for rule in others})
@@ -87,12 +111,15 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _validate_private(
-    current: dict[str, Any], subnets: list[str], other_rules: list[dict[str, Any]]
+    current: dict[str, Any],
+    subnets: list[str],
+    other_rules: list[dict[str, Any]],
+    where: Location,
 ) -> dict[str, Any]:
     name = current["name"]
     alb_settings = settings.alb()
     balancer = alb.behind(alb_settings.listener_arn)
-    environment_vpc = network.vpc_of_subnets(subnets)
+    environment_vpc = network.vpc_of_subnets(subnets, where)
     alb_vpc = network.vpc(balancer.vpc_id)
     peered = environment_vpc.id != alb_vpc.id
     if peered:
@@ -148,7 +175,9 @@ def _reserve_routing(current: dict[str, Any], busy: set[int]) -> None:
 def onboard_create_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
-    mwaa_env.ensure_created(name, current.get("create") or {})
+    mwaa_env.ensure_created(
+        _mwaa_name(current), current.get("create") or {}, Location.of(current), tag_name=name
+    )
     if not record.created(current).get("environment"):
         record.remember(current, environment=True)
     _log("onboard_create_environment", name)
@@ -158,30 +187,34 @@ def onboard_create_environment(event: dict[str, Any]) -> dict[str, Any]:
 @classified
 def onboard_poll_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
-    record.owned(name, execution)
-    wait = mwaa_env.poll(name, event["wait"], event["timing"])
+    current = record.owned(name, execution)
+    wait = mwaa_env.poll(_mwaa_name(current), event["wait"], event["timing"], Location.of(current))
     _log("onboard_poll_environment", name, available=wait["available"], next_wait=wait["seconds"])
     return wait
 
 
 def _private_context(current: dict[str, Any]) -> tuple[dict[str, Any], alb.LoadBalancer]:
-    environment = mwaa_env.require_available(current["name"])
+    environment = mwaa_env.require_available(_mwaa_name(current), Location.of(current))
     return environment, alb.behind(settings.alb().listener_arn)
 
 
 @classified
 def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
-    """Peering (unless same VPC), routes both ways, HTTPS from the ALB's security groups."""
+    """Peering (unless same VPC), routes both ways, HTTPS from the ALB's security groups.
+
+    In another account: requested here and accepted there, routes and the ingress rule made
+    there with the member role (the rule names the ALB's group with its account)."""
     name, execution = _ids(event)
     current = record.owned(name, execution)
+    where = Location.of(current)
     environment, balancer = _private_context(current)
     subnets = environment["NetworkConfiguration"]["SubnetIds"]
-    environment_vpc = network.vpc_of_subnets(subnets)
+    environment_vpc = network.vpc_of_subnets(subnets, where)
     alb_vpc = network.vpc(balancer.vpc_id)
     group_id = environment["NetworkConfiguration"]["SecurityGroupIds"][0]
     peering_id = None
     if environment_vpc.id != alb_vpc.id:
-        peering_id, made = network.ensure_peering(name, alb_vpc.id, environment_vpc.id)
+        peering_id, made = network.ensure_peering(name, alb_vpc.id, environment_vpc.id, where)
         mine = {"peering_connection_id": peering_id} if made else {}
         current = record.save(
             current,
@@ -196,7 +229,10 @@ def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
                 peering_id,
             ),
             network.plan_routes(
-                network.route_tables(environment_vpc.id, subnets), alb_vpc.cidrs, peering_id
+                network.route_tables(environment_vpc.id, subnets, where),
+                alb_vpc.cidrs,
+                peering_id,
+                where,
             ),
         ]
         current = _remember_routes(current, plans)
@@ -204,7 +240,10 @@ def onboard_connect_network(event: dict[str, Any]) -> dict[str, Any]:
             network.apply_routes(plan)
     else:
         current = record.save(current, ingress_group_id=group_id)
-    added = network.ensure_ingress(name, group_id, balancer.security_group_ids)
+    source_account = aws_clients.own_identity()[0] if where.other_account else None
+    added = network.ensure_ingress(
+        name, group_id, balancer.security_group_ids, where, source_account
+    )
     if added:
         known = record.created(current).get("ingress") or []
         record.remember(current, ingress=known + added)
@@ -238,12 +277,15 @@ def _remember_routes(current: dict[str, Any], plans: list[network.RoutePlan]) ->
 
 @classified
 def onboard_register_targets(event: dict[str, Any]) -> dict[str, Any]:
-    """Endpoint IPs (API, not DNS) registered in the environment's IP target group."""
+    """Endpoint IPs (API, not DNS; in the environment's account) registered in the
+    environment's IP target group."""
     name, execution = _ids(event)
     current = record.owned(name, execution)
+    where = Location.of(current)
     environment, balancer = _private_context(current)
-    environment_vpc = network.vpc_of_subnets(environment["NetworkConfiguration"]["SubnetIds"])
-    ips = targets.endpoint_ips(environment, environment_vpc.id)
+    subnets = environment["NetworkConfiguration"]["SubnetIds"]
+    environment_vpc = network.vpc_of_subnets(subnets, where)
+    ips = targets.endpoint_ips(environment, environment_vpc.id, where)
     group_arn, _ = targets.ensure_target_group(name, balancer.vpc_id)
     current = record.remember(current, target_group_arn=group_arn)
     targets.sync_targets(group_arn, ips, network.vpc(balancer.vpc_id).cidrs)
@@ -275,7 +317,7 @@ def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
 def onboard_finish(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
     current = record.owned(name, execution)
-    environment = mwaa_env.require_available(name)
+    environment = mwaa_env.require_available(_mwaa_name(current), Location.of(current))
     webserver = environment.get("WebserverUrl", "")
     webserver_host = urlparse(webserver).hostname if "//" in webserver else webserver
     if current.get("access_mode") == PRIVATE:
@@ -287,6 +329,7 @@ def onboard_finish(event: dict[str, Any]) -> dict[str, Any]:
         status="READY",
         login_host=login_host,
         webserver_hostname=webserver_host,
+        airflow_version=environment.get("AirflowVersion") or current.get("airflow_version"),
         error=None,
     )
     _log("onboard_finish", name, login_host=login_host)
@@ -354,7 +397,7 @@ def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
     problems = [str(problem) for problem in teardown.remove_all(name, current)]
     if created.get("environment") and current.get("mode") == "create":
         try:
-            mwaa_env.start_delete(name)
+            mwaa_env.start_delete(_mwaa_name(current), Location.of(current))
         except StepError as failure:  # keep compensating; the problem is recorded below
             problems.append(str(failure))
     if problems:
@@ -421,8 +464,8 @@ def offboard_teardown(event: dict[str, Any]) -> dict[str, Any]:
 @classified
 def offboard_delete_environment(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
-    record.owned(name, execution)
-    exists = mwaa_env.start_delete(name)
+    current = record.owned(name, execution)
+    exists = mwaa_env.start_delete(_mwaa_name(current), Location.of(current))
     _log("offboard_delete_environment", name, exists=exists)
     return {**mwaa_env.first_wait(event["timing"]), "gone": not exists}
 
@@ -430,8 +473,10 @@ def offboard_delete_environment(event: dict[str, Any]) -> dict[str, Any]:
 @classified
 def offboard_poll_deleted(event: dict[str, Any]) -> dict[str, Any]:
     name, execution = _ids(event)
-    record.owned(name, execution)
-    wait = mwaa_env.poll_deleted(name, event["wait"], event["timing"])
+    current = record.owned(name, execution)
+    wait = mwaa_env.poll_deleted(
+        _mwaa_name(current), event["wait"], event["timing"], Location.of(current)
+    )
     _log("offboard_poll_deleted", name, gone=wait["gone"])
     return wait
 

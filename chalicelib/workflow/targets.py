@@ -19,14 +19,17 @@ HEALTH_CHECK_PATH = "/aws_mwaa/aws-console-sso"
 HEALTHY_CODES = "200,302"  # MWAA's web server answers an unauthenticated check with a redirect
 
 
-def endpoint_ips(environment: dict[str, Any], vpc_id: str) -> list[str]:
-    """Private IPs of the web server's VPC endpoint: service → endpoint → network interfaces."""
+def endpoint_ips(
+    environment: dict[str, Any], vpc_id: str, where: aws_clients.Location | None = None
+) -> list[str]:
+    """Private IPs of the web server's VPC endpoint: service → endpoint → network interfaces,
+    read where the environment lives (its account's VPC)."""
     service = environment.get("WebserverVpcEndpointService")
     if not service:
         raise EnvironmentUnavailable(
             f"environment {environment.get('Name')} has no web server VPC endpoint service"
         )
-    ec2 = aws_clients.ec2()
+    ec2 = (where or aws_clients.Location()).ec2()
     with aws_call("ec2:DescribeVpcEndpoints"):
         endpoints = ec2.describe_vpc_endpoints(
             Filters=[

@@ -4,6 +4,9 @@ Used by the onboarding compensation and by offboarding. Each kind of resource is
 the record and by tag, so a crash between making a thing and writing it down leaves nothing
 behind. Routes are found by their target: any route through a peering this service made is
 this service's. A peering or ingress rule shared with another live environment stays.
+
+For an environment in another account, its side (ingress rules, routes) is found and removed
+there, with the member role; the peering is deleted from the ALB's side, which requested it.
 """
 
 from __future__ import annotations
@@ -13,9 +16,18 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import aws_clients
+from chalicelib.aws_clients import Location
 
 from . import network, record, routing, settings, tags, targets
-from .errors import ConfigurationError, StepError, aws_call, classify
+from .errors import (
+    ConfigurationError,
+    MemberAccountUnavailable,
+    StepError,
+    aws_call,
+    classify,
+)
+
+HERE = Location()
 
 
 def _listener() -> str | None:
@@ -58,7 +70,8 @@ def _describe_peerings(ids: set[str]) -> list[dict[str, Any]]:
         )["VpcPeeringConnections"]
 
 
-def _routes_through(peerings: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _routes_through(peerings: list[dict[str, Any]], side: Location) -> list[dict[str, str]]:
+    """Routes through these peerings in the route tables `side` sees (its own VPCs)."""
     ids = {p["VpcPeeringConnectionId"] for p in peerings}
     vpc_ids = {
         (p.get(side) or {}).get("VpcId")
@@ -68,11 +81,13 @@ def _routes_through(peerings: list[dict[str, Any]]) -> list[dict[str, str]]:
     if not vpc_ids:
         return []
     with aws_call("ec2:DescribeRouteTables"):
-        tables = aws_clients.ec2().describe_route_tables(
+        tables = side.ec2().describe_route_tables(
             Filters=[{"Name": "vpc-id", "Values": sorted(vpc_ids)}]
         )["RouteTables"]
     return [
-        network.route(t["RouteTableId"], r["DestinationCidrBlock"], r["VpcPeeringConnectionId"])
+        network.route(
+            t["RouteTableId"], r["DestinationCidrBlock"], r["VpcPeeringConnectionId"], side
+        )
         for t in tables
         for r in t.get("Routes", [])
         if r.get("VpcPeeringConnectionId") in ids and r.get("DestinationCidrBlock")
@@ -85,18 +100,25 @@ def remove_network(name: str, current: dict[str, Any]) -> None:
     once no other live environment uses it (environments in one VPC share the peering and its
     routes, and environments with one security group share the ingress rule)."""
     created = current.get("created") or {}
+    where: Location | None = Location.of(current)
+    if not _reachable(Location.of(current), current):
+        where = None  # nothing of ours can be on its side: it was never reached
     others = _other_users(name)
     shared_groups = {o.get("ingress_group_id") for o in others} - {None}
     rules = {(r["group_id"], r["rule_id"]) for r in created.get("ingress") or []}
-    rules |= {(r["group_id"], r["rule_id"]) for r in network.tagged_ingress(name)}
-    if current.get("ingress_group_id"):
-        found = network.tagged_ingress(group_id=current["ingress_group_id"])
-        rules |= {(r["group_id"], r["rule_id"]) for r in found}
-    network.revoke_ingress(
-        {"group_id": group, "rule_id": rule}
-        for group, rule in sorted(rules)
-        if group not in shared_groups
-    )
+    if where is not None:
+        rules |= {(r["group_id"], r["rule_id"]) for r in network.tagged_ingress(name, None, where)}
+        if current.get("ingress_group_id"):
+            found = network.tagged_ingress(group_id=current["ingress_group_id"], where=where)
+            rules |= {(r["group_id"], r["rule_id"]) for r in found}
+        network.revoke_ingress(
+            (
+                {"group_id": group, "rule_id": rule}
+                for group, rule in sorted(rules)
+                if group not in shared_groups
+            ),
+            where,
+        )
     ids = {p["VpcPeeringConnectionId"] for p in network.tagged_peerings(name)}
     ids |= {current.get("peering_connection_id"), created.get("peering_connection_id")} - {None}
     in_use = {o.get("peering_connection_id") for o in others} - {None}
@@ -115,9 +137,26 @@ def remove_network(name: str, current: dict[str, Any]) -> None:
         for entry in created.get("routes") or []
         if network.route_key(entry) not in needed_by_others
     ]
-    network.delete_routes([*routes, *_routes_through(removable)])
+    elsewhere = where is not None and (where.other_account or where.other_region)
+    sides = [HERE, where] if elsewhere and where is not None else [HERE]
+    found = [entry for side in sides for entry in _routes_through(removable, side)]
+    network.delete_routes([*routes, *found])
     for peering in removable:
         network.delete_peering(peering["VpcPeeringConnectionId"])
+
+
+def _reachable(where: Location, current: dict[str, Any]) -> bool:
+    """Whether the environment's side can be searched. A member role that cannot be assumed
+    means nothing was made there (every change there needs it) unless the record says
+    otherwise, in which case the failure is reported."""
+    try:
+        where.check()
+    except aws_clients.MemberAccountUnavailable as error:
+        created = current.get("created") or {}
+        if created.get("ingress") or created.get("peering_connection_id"):
+            raise MemberAccountUnavailable(str(error)) from error
+        return False
+    return True
 
 
 def remove_all(name: str, current: dict[str, Any]) -> list[StepError]:
@@ -140,4 +179,6 @@ def remove_all(name: str, current: dict[str, Any]) -> list[StepError]:
             problems.append(error)
         except (ClientError, BotoCoreError) as error:
             problems.append(classify(error))
+        except aws_clients.MemberAccountUnavailable as error:
+            problems.append(MemberAccountUnavailable(str(error)))
     return problems

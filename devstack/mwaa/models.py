@@ -17,6 +17,8 @@ database) in its VPC, one network interface per subnet, addresses inside those s
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import hmac
 import ipaddress
 import json
 import os
@@ -57,6 +59,9 @@ ENDPOINT_MANAGEMENT = ("SERVICE", "CUSTOMER")
 # MWAA refuses Airflow roles it does not know; these are the ones it maps IAM resources to.
 AIRFLOW_ROLES = ("Admin", "Op", "User", "Viewer", "Public")
 MAX_RESULTS = 25
+# A web login token opens one web server session, once, within a minute (MWAA's documented
+# lifetime of the token that CreateWebLoginToken returns).
+WEB_TOKEN_SECONDS = 60.0
 
 
 def _delay(variable: str) -> float:
@@ -296,6 +301,8 @@ class MWAABackend(BaseBackend):
         self.environments: dict[str, Environment] = {}
         # What CreateWebLoginToken handed out, for tests to inspect (never the token itself).
         self.web_logins: list[dict[str, str]] = []
+        # SHA-256 of each issued token → what it was issued for; a web server redeems it once.
+        self._web_tokens: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
 
     @property
@@ -400,11 +407,44 @@ class MWAABackend(BaseBackend):
             self.web_logins.append(
                 {"environment": env.name, "iam_identity": iam_identity, "role": airflow_role}
             )
+            token = secrets.token_urlsafe(96)
+            airflow_identity = f"{airflow_role.lower()}:{iam_identity}"[:64]
+            self._web_tokens[_digest(token)] = {
+                "environment": env.name,
+                "role": airflow_role,
+                "iam_identity": iam_identity,
+                "airflow_identity": airflow_identity,
+                "issued_at": time.time(),
+                "used": False,
+            }
             return {
-                "WebToken": secrets.token_urlsafe(96),
+                "WebToken": token,
                 "WebServerHostname": env.webserver_hostname,
                 "IamIdentity": iam_identity,
-                "AirflowIdentity": f"{airflow_role.lower()}:{iam_identity}"[:64],
+                "AirflowIdentity": airflow_identity,
+            }
+
+    def redeem_web_login_token(self, name: str, token: str, now: float | None = None) -> dict:
+        """What the environment's web server does with a posted token: valid once, for
+        `WEB_TOKEN_SECONDS`, on the environment it was issued for. Not an MWAA API operation:
+        devstack's web server stand-ins call it (see devstack/webserver)."""
+        with self._lock:
+            env = self._visible(name)
+            now = time.time() if now is None else now
+            issued = self._web_tokens.get(_digest(token or ""))
+            if issued is None or not hmac.compare_digest(issued["environment"], env.name):
+                raise AccessDeniedException("The web login token is not valid here.")
+            if issued["used"]:
+                raise AccessDeniedException("The web login token was used already.")
+            if now - issued["issued_at"] > WEB_TOKEN_SECONDS:
+                raise AccessDeniedException("The web login token has expired.")
+            issued["used"] = True
+            return {
+                "Environment": env.name,
+                "AirflowVersion": env.params["AirflowVersion"],
+                "RbacRole": issued["role"],
+                "IamIdentity": issued["iam_identity"],
+                "AirflowIdentity": issued["airflow_identity"],
             }
 
     def create_cli_token(self, name: str, access_key: str) -> dict[str, str]:
@@ -550,6 +590,10 @@ class MWAABackend(BaseBackend):
             f"{iam_identity} is not authorized to perform airflow:CreateWebLoginToken "
             f"on environment {env.name}."
         )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _validate_name(name: Any) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+import json
+import re
+from typing import Any
+from urllib.parse import unquote, urlparse
 
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 
 from .models import MWAABackend, mwaa_backends
@@ -66,3 +71,40 @@ class MWAAResponse(BaseResponse):
 
     def list_tags_for_resource(self) -> ActionResult:
         return ActionResult({"Tags": self.backend.list_tags_for_resource(self._arn())})
+
+
+REDEEM_PATH = "/devstack/webtoken/{name}/redeem"
+_REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
+_REGION = re.compile(r"^(?:api\.|env\.|ops\.)?airflow\.([a-z0-9-]+)\.amazonaws\.com$")
+
+
+def redeem_web_login_token(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
+    """`POST /devstack/webtoken/<name>/redeem` `{"WebToken", "Region", "AccountId"?}`, signed
+    with SigV4 for the `airflow` service (how moto's server picks the backend): devstack's web
+    server stand-in redeems a web login token (not an MWAA operation; MWAA's web server does
+    this inside the service). 200 with what the token was issued for, 403 when it is not valid
+    here, used already or expired, 404 for an unknown environment, 400 for a bad body."""
+    url = urlparse(full_url)
+    name = unquote(url.path.rstrip("/").split("/")[-2])
+    raw = getattr(request, "data", None) or getattr(request, "body", None) or b"{}"
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("WebToken"), str):
+        return 400, {}, json.dumps({"message": 'POST {"WebToken": "...", "Region": "..."}'})
+    from_host = _REGION.match(url.hostname or "")
+    region = from_host.group(1) if from_host else body.get("Region")
+    if not isinstance(region, str) or not _REGION_NAME.fullmatch(region):
+        return 400, {}, json.dumps({"message": "Region is an AWS region name"})
+    account = body.get("AccountId") or DEFAULT_ACCOUNT_ID
+    if not isinstance(account, str) or not re.fullmatch(r"\d{12}", account):
+        return 400, {}, json.dumps({"message": "AccountId is 12 digits"})
+    try:
+        issued = mwaa_backends[account][region].redeem_web_login_token(name, body["WebToken"])
+    except ServiceException as error:
+        status = {"ResourceNotFoundException": 404, "AccessDeniedException": 403}.get(
+            error.code, 400
+        )
+        return status, {}, json.dumps({"message": error.message, "code": error.code})
+    return 200, {"Content-Type": "application/json"}, json.dumps(issued)

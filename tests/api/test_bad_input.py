@@ -325,7 +325,7 @@ CASES: list[tuple[str, str, str, Any, dict[str, str], str]] = [
     ("access bad email", "GET", "/access/nobody", None, {}, "email"),
     ("access bad group", "GET", "/access/a@example.com?groups=ok,%07", None, {}, "groups[1]"),
     ("access unknown query", "GET", "/access/a@example.com?env=Env1", None, {}, "env"),
-    ("revoke garbage id", "DELETE", "/grants/not-a-grant", None, {}, "grant_id"),
+    ("revoke garbage id", "DELETE", "/grants/not%20a%20grant", None, {}, "grant_id"),
 ]
 
 

@@ -92,9 +92,15 @@ def test_revoke_is_204_then_404(client):
     assert client.http.get("/grants").json_body["items"] == []
 
 
-def test_tampered_grant_ids_are_400(client):
+def test_tampered_grant_ids_are_404_and_malformed_ones_400(client):
+    """An id of the documented form (base64url) that names no grant is unknown (404); anything
+    else is not an id (400): docs/openapi.yaml `GrantId`."""
     good = grant_ids.encode("user#a@example.com", "*")
-    for bad in ("abc", good[:-2], good + "A", grant_ids.encode("root#x", "*"), "%00"):
+    for unknown in ("abc", good[:-2], good + "A", grant_ids.encode("root#x", "*")):
+        response = client.http.delete(f"/grants/{unknown}")
+        assert response.status_code == 404, unknown
+        assert response.json_body["Code"] == "NotFoundError"
+    for bad in ("%00", good + "=", "a%20b", "A" * (grant_ids.MAX_ID_CHARS + 1), "%C3%A9"):
         response = client.http.delete(f"/grants/{bad}")
         assert response.status_code == 400, bad
         assert response.json_body["Code"] == "BadRequestError"

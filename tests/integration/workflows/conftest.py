@@ -168,11 +168,18 @@ class World:
         after: int = 0,
         matching: bytes | None = None,
         raising: type[BotoCoreError] | None = None,
+        account_id: str | None = None,
+        region: str | None = None,
     ) -> None:
         """Make the app's `service` client answer `operation` with `code` (every call, or
         the first `times`; only calls whose request holds `matching`, when given), or raise
-        the botocore error `raising` as a timeout or a lost connection does."""
-        client = getattr(aws_clients, service)()
+        the botocore error `raising` as a timeout or a lost connection does; with
+        `account_id`/`region`, its client for that place (the member role's in another
+        account)."""
+        if account_id or region:
+            client = aws_clients.client_in(service, account_id, region)
+        else:
+            client = getattr(aws_clients, service)()
         remaining = [times]
         passed = [after]  # calls to let through first
         lock = threading.Lock()
@@ -234,6 +241,9 @@ def create_parameters(net: dict[str, Any], **overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    # Member-role clients are per embedded AWS (its credentials); named as the stage names them.
+    aws_clients.forget_member_clients()
+    monkeypatch.setenv("DEPLOYMENT_NAME", landscape.DEPLOYMENT_NAME)
     with devstack.aws() as stack:
         landscape.install_workflows(aws)
         alb = landscape.build(aws)
@@ -245,4 +255,5 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                 yield current
             finally:
                 current.clear_faults()
+                aws_clients.forget_member_clients()
         os.environ = original  # noqa: B003 - the test client swaps os.environ; put ours back
