@@ -99,6 +99,7 @@ class IdentityProvider:
         presets: Iterable[User] = (),
         port: int = 0,
         browser_host: str = "idp.localhost",
+        groups_attribute: str | None = None,
     ):
         self.presets = list(presets)
         self.local_url = local_url
@@ -108,6 +109,10 @@ class IdentityProvider:
             re.compile(redirect_uri_pattern),
             re.compile(post_logout_pattern),
         )
+        self.clients = {client_id: self.client}
+        # As a Cognito user pool federating SAML answers: the groups in a custom attribute,
+        # one string `[a, b]`, instead of a `groups` list.
+        self.groups_attribute = groups_attribute
         self.key = RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8)})
         self.codes: dict[str, AuthorizationCode] = {}
         self.tokens: dict[str, Token] = {}
@@ -134,6 +139,23 @@ class IdentityProvider:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def add_client(self, client_id: str, client_secret: str) -> None:
+        """Another relying party with the same redirect and logout rules (a user pool's app
+        client, whose id and secret Cognito made)."""
+        with self._lock:
+            self.clients[client_id] = Client(
+                client_id,
+                client_secret,
+                self.client.redirect_uri_pattern,
+                self.client.post_logout_pattern,
+            )
+
+    def user_info(self, user: User) -> dict[str, Any]:
+        claims = user.claims()
+        if self.groups_attribute:
+            claims[self.groups_attribute] = "[" + ", ".join(claims.pop("groups")) + "]"
+        return claims
 
     def endpoints(self) -> dict[str, str]:
         """Where each party reaches the IdP: the browser by name, servers by address."""
@@ -196,7 +218,7 @@ class IdentityProvider:
                 return any(c.nonce == nonce for c in idp.codes.values())
 
             def generate_user_info(self, user: User, scope: str) -> UserInfo:
-                return UserInfo(user.claims())
+                return UserInfo(idp.user_info(user))
 
         def save_token(token: dict[str, Any], req: Any) -> None:
             idp.tokens[token["access_token"]] = Token(
@@ -209,7 +231,7 @@ class IdentityProvider:
 
         server = AuthorizationServer(
             app,
-            query_client=lambda cid: idp.client if cid == idp.client.client_id else None,
+            query_client=idp.clients.get,
             save_token=save_token,
         )
         server.register_grant(CodeGrant, [IdToken(require_nonce=False)])
@@ -226,7 +248,7 @@ class IdentityProvider:
                 return idp.issuer
 
             def generate_user_info(self, user: User, scope: str) -> UserInfo:
-                return UserInfo(user.claims())
+                return UserInfo(idp.user_info(user))
 
         server.register_endpoint(UserInfoAnswer(resource_protector=protector))
 
@@ -305,6 +327,14 @@ class IdentityProvider:
 
         @app.route("/logout", methods=["GET", "POST"])
         def logout() -> Any:
+            # Cognito's /logout: `client_id` and `logout_uri`, one of the client's sign-out URLs.
+            logout_uri = request.args.get("logout_uri")
+            if logout_uri is not None:
+                client = idp.clients.get(request.args.get("client_id", ""))
+                if client is None or not client.post_logout_pattern.fullmatch(logout_uri):
+                    return make_response(pages.error("Invalid logout_uri or client_id."), 400)
+                idp._end_session()
+                return idp._clear_cookie(redirect(idp.local_url(logout_uri), 302))
             try:
                 checked = server.validate_endpoint_request("end_session")
             except OAuth2Error:
