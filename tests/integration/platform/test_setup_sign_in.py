@@ -130,3 +130,43 @@ def test_bad_sign_in_settings_are_refused_before_anything_is_made(
 
     assert message in str(refused.value)
     assert aws("iam").list_roles()["Roles"] == []
+
+
+def test_the_cloudformation_path_writes_the_cognito_action(tmp_path: Any) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .test_package import REGION as PACKAGE_REGION
+    from .test_package import package, project
+
+    pool = USER_POOL_ARN.replace(REGION, PACKAGE_REGION).replace(ACCOUNT, "123456789012")
+    folder = project(
+        tmp_path / "project",
+        ALB_AUTH_ACTION="authenticate-cognito",
+        COGNITO_USER_POOL_ARN=pool,
+        COGNITO_USER_POOL_CLIENT_ID="4pq2rcf7exampleclient",
+        COGNITO_USER_POOL_DOMAIN="mwaa-users",
+        OIDC_CLIENT_SECRET_ARN="",
+    )
+    assert package(folder, folder / "out") == 0
+    text = (folder / "out" / "sam.json").read_text()
+    resources = json.loads(text)["Resources"]
+
+    for name in ("PlatformRuleLogout", "PlatformRulePortal", "PlatformRuleLogin"):
+        first = resources[name]["Properties"]["Actions"][0]
+        assert first["Type"] == "authenticate-cognito"
+        assert first["AuthenticateCognitoConfig"]["UserPoolArn"] == pool
+    assert "secretsmanager" not in text
+    variables = resources["AuthxFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["IDP_LOGOUT_URL"].startswith(
+        f"https://mwaa-users.auth.{PACKAGE_REGION}.amazoncognito.com/logout?client_id="
+    )
+    lint = subprocess.run(  # noqa: S603 - the venv's cfn-lint
+        [str(Path(sys.executable).with_name("cfn-lint")), str(folder / "out" / "sam.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (lint.returncode, lint.stdout) == (0, "")
