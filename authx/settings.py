@@ -32,7 +32,7 @@ _VARIABLES = (
 )
 
 # arn:<partition>:iam::<account>:role/<path/>name
-_ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+_ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$", re.ASCII)
 # RFC 6265 cookie-name token characters (no separators, no spaces, no controls).
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 

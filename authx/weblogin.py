@@ -4,7 +4,8 @@ The IAM role configured for the Airflow role is assumed with `SourceIdentity` = 
 CloudTrail names the person behind every call), a `RoleSessionName` derived from the user, and a
 session policy that narrows the session to `airflow:CreateWebLoginToken` on exactly
 `arn:<partition>:airflow:<region>:<account>:role/<environment>/<role>`. Those credentials then
-ask MWAA for the web login token. AWS errors map to refusals here.
+sign the MWAA call for the web login token (through the region's one MWAA client, see
+`authx.aws`); they are used once and kept nowhere. AWS errors map to refusals here.
 """
 
 from __future__ import annotations
@@ -71,9 +72,9 @@ def _assume(settings: Settings, user: str, environment: str, role: str) -> dict[
 def create(settings: Settings, user: str, environment: str, role: str) -> str:
     """A web login token for `user` on `environment` as `role` (STS, then MWAA)."""
     credentials = _assume(settings, user, environment, role)
-    mwaa = aws.client_with_credentials("mwaa", settings.region, credentials)
     try:
-        answer = mwaa.create_web_login_token(Name=environment)
+        with aws.signing_as(credentials):
+            answer = aws.mwaa(settings.region).create_web_login_token(Name=environment)
     except aws.errors() as error:
         code = aws.error_code(error)
         cause = AwsCause(code or "MWAA")

@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
     with contextlib.ExitStack() as stack:
         up = Up(stack, front_port=args.port, idp_port=args.idp_port)
         try:

@@ -40,6 +40,8 @@ DEFAULT_LOG_RETENTION_DAYS = 90
 # Target group names hold at most 32 characters; `<DEPLOYMENT_NAME>-authx` must fit.
 MAX_DEPLOYMENT_NAME = 26
 DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+# MWAA_EXECUTION_ROLE_PREFIX: the start of an IAM role's path and name (no wildcards).
+EXECUTION_ROLE_PREFIX = re.compile(r"/?[A-Za-z0-9+=,.@_/-]{1,200}")
 REQUIRED = (
     "ENVIRONMENTS_TABLE",
     "GRANTS_TABLE",
@@ -140,6 +142,12 @@ class StageConfig:
             problems.append(
                 f"DEPLOYMENT_NAME must be 1-{MAX_DEPLOYMENT_NAME} letters, digits and '-' "
                 "(it names the authX target group, at most 32 characters)"
+            )
+        prefix = self.get("MWAA_EXECUTION_ROLE_PREFIX")
+        if prefix and not EXECUTION_ROLE_PREFIX.fullmatch(prefix):
+            problems.append(
+                "MWAA_EXECUTION_ROLE_PREFIX must be the start of an IAM role's path and name "
+                "(letters, digits and +=,.@_-/, no wildcards), e.g. mwaa-gate/ or mwaa-"
             )
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             problems.append(

@@ -189,7 +189,7 @@ def setup(
         iam,
         report,
         states_role_name(cfg),
-        policies.trust("states.amazonaws.com"),
+        policies.states_trust(cfg),
         policies.states(step_arns.values()),
         cfg.tag,
         "mwaa-gate onboard/offboard state machines",

@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from authlib.integrations.requests_client import OAuth2Session
 
@@ -192,11 +191,3 @@ def exchange(idp: Provider, code: str, origin: str) -> sessions.Session:
     return sessions.Session(
         claims=claims, access_token=access_token, expires_at=time.time() + idp.session_timeout
     )
-
-
-def deny_page() -> bytes:
-    return b"<html><body><h1>401 Authorization Required</h1></body></html>"
-
-
-def query(params: Mapping[str, str]) -> str:
-    return urlencode(params)

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,6 +25,7 @@ import boto3
 from botocore.config import Config
 
 from devstack import alb
+from devstack.httpserver import LocalHTTPServer
 
 from . import authenticate, lambda_target, rules
 from . import session as sessions
@@ -100,7 +101,6 @@ class Front:
     region: str = "us-east-1"
     cognito_domains: dict[str, str] = field(default_factory=dict)  # domain → local base URL
     local_ports: dict[str, int] = field(default_factory=dict)  # other *.localhost servers
-    requests_seen: int = 0
 
     def __post_init__(self) -> None:
         config = Config(inject_host_prefix=False, retries={"max_attempts": 2})
@@ -148,8 +148,7 @@ class Front:
             def log_message(self, *args: Any) -> None:
                 return None
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = LocalHTTPServer(("127.0.0.1", self.port), Handler)
         self.port = self._httpd.server_address[1]
         self.origins = LocalOrigins(self.port, self.local_ports)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -170,7 +169,6 @@ class Front:
     # --- one request -------------------------------------------------------------------------
 
     def handle(self, request: Incoming) -> Reply:
-        self.requests_seen += 1
         try:
             answer = self._handle(request)
         except (authenticate.Misconfigured, rules.UnsupportedCondition):

@@ -291,10 +291,6 @@ class IdentityProvider:
         @app.route("/authorize", methods=["GET", "POST"])
         @app.route("/oauth2/authorize", methods=["GET", "POST"])
         def authorize() -> Any:
-            try:
-                server.get_consent_grant(end_user=None)
-            except OAuth2Error as error:
-                return make_response(pages.error(error.description or error.error), 400)
             user = idp._session_user()
             if request.method == "POST":
                 if not idp._take_form(request.form.get("csrf", "")):
@@ -303,11 +299,16 @@ class IdentityProvider:
                     user = user_from_form(request.form)
                 except ValueError as error:
                     return make_response(pages.error(str(error)), 400)
-                answer = server.create_authorization_response(grant_user=user)
+            try:
+                grant = server.get_consent_grant(end_user=user)
+            except OAuth2Error as error:
+                return make_response(pages.error(error.description or error.error), 400)
+            if request.method == "POST":
+                answer = server.create_authorization_response(grant_user=user, grant=grant)
                 idp._open_session(answer, user)
                 return answer
             if user is not None and request.args.get("prompt") != "login":
-                return server.create_authorization_response(grant_user=user)
+                return server.create_authorization_response(grant_user=user, grant=grant)
             idp.pages_shown += 1
             action = f"{request.path}?{urlencode(list(request.args.items(multi=True)))}"
             page = pages.sign_in(action, idp._new_form(), idp.presets, idp.client.client_id)
@@ -327,20 +328,18 @@ class IdentityProvider:
 
         @app.route("/logout", methods=["GET", "POST"])
         def logout() -> Any:
-            # Cognito's /logout: `client_id` and `logout_uri`, one of the client's sign-out URLs.
-            logout_uri = request.args.get("logout_uri")
-            if logout_uri is not None:
-                client = idp.clients.get(request.args.get("client_id", ""))
-                if client is None or not client.post_logout_pattern.fullmatch(logout_uri):
-                    return make_response(pages.error("Invalid logout_uri or client_id."), 400)
+            cognito_return = request.args.get("logout_uri")
+            if cognito_return is not None:  # Cognito's form: client_id + logout_uri
                 idp._end_session()
-                return idp._clear_cookie(redirect(idp.local_url(logout_uri), 302))
+                client = idp.clients.get(request.args.get("client_id", ""))
+                if client is not None and client.post_logout_pattern.fullmatch(cognito_return):
+                    return idp._clear_cookie(redirect(idp.local_url(cognito_return), 302))
+                return idp._clear_cookie(make_response(pages.signed_out()))
             try:
                 checked = server.validate_endpoint_request("end_session")
             except OAuth2Error:
                 idp._end_session()
                 return idp._clear_cookie(make_response(pages.signed_out()))
-            # Cognito names the post-logout address `logout_uri`.
             answer = server.create_endpoint_response("end_session", checked)
             if answer is None or answer.status_code != 302:
                 return idp._clear_cookie(make_response(pages.signed_out()))

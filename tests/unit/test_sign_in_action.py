@@ -108,8 +108,8 @@ def test_steps_policy_follows_the_sign_in_action() -> None:
     stage = deployed_stage()
     cognito = replace(stage, variables={**stage.variables, **COGNITO})
 
-    with_oidc = policies.steps(stage)
-    with_cognito = policies.steps(cognito)
+    with_oidc = policies.step(stage, "onboard_route_host")
+    with_cognito = policies.step(cognito, "onboard_route_host")
 
     assert statement(with_oidc, "OidcClientSecret")["Action"] == ["secretsmanager:GetSecretValue"]
     assert statement(with_cognito, "CognitoUserPoolClient") == {

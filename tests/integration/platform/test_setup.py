@@ -116,6 +116,8 @@ def test_airflow_roles_trust_only_authx_and_allow_one_role_each(platform: Platfo
                 "Effect": "Allow",
                 "Principal": {"AWS": authx_role},
                 "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                # no session without a SourceIdentity (the signed-in user)
+                "Condition": {"StringLike": {"sts:SourceIdentity": "*"}},
             }
         ]
         [statement] = policy["Statement"]
@@ -228,8 +230,16 @@ def test_state_machines_call_the_deployed_step_lambdas_and_nothing_else(
     assert statement["Action"] == ["lambda:InvokeFunction"]
     assert set(statement["Resource"]) == arns | {f"{arn}:*" for arn in arns}
     assert function_arn("api_handler") not in json.dumps(policy)
-    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
-        "Service": "states.amazonaws.com"
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "states.amazonaws.com"}
+    # confused-deputy protection: only this account's two state machines
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {
+            "aws:SourceArn": sorted(
+                platform.variables[f"{kind}_STATE_MACHINE_ARN"] for kind in ("ONBOARD", "OFFBOARD")
+            )
+        },
     }
 
 
