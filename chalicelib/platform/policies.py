@@ -5,9 +5,11 @@
 - `step`: one workflow step Lambda: only what that function does (`STEP_NEEDS`): its record,
   EC2 peering/routes/ingress, ELBv2 target groups and rules on the stage's listener, MWAA,
   the OIDC secret (with authenticate-cognito: DescribeUserPoolClient on the user pool instead).
-  Tags only at creation; deletes only what this deployment made.
+  Tags only at creation; deletes only what this deployment made. The steps that act on an
+  environment's side may assume the member role `<DEPLOYMENT_NAME>-member` of member accounts
+  (`MEMBER_SIDE_STEPS`), whose own permissions templates/member-account.yaml sets.
 - `authx`: the authX Lambda: read the tables (the portal Queries grants by principal), assume
-  the Airflow-role IAM roles.
+  the Airflow-role IAM roles (its account's, and by name those of member accounts).
 - `rbac`: each Airflow-role IAM role: a web login token for that Airflow role only.
 - `states`: the state machines' role: invoke exactly the step Lambdas they name.
 
@@ -120,7 +122,11 @@ def api(cfg: StageConfig) -> dict[str, Any]:
             tables,
         ),
         _statement("StartWorkflows", ["states:StartExecution"], machines),
-        _statement("ObserveWorkflows", ["states:DescribeExecution"], executions),
+        _statement(
+            "ObserveWorkflows",
+            ["states:DescribeExecution", "states:GetExecutionHistory"],
+            executions,
+        ),
     )
 
 
@@ -186,6 +192,22 @@ STEP_NEEDS: dict[str, tuple[str, ...]] = {
     "offboard_finish": ("read_record", "write_record"),
     "offboard_fail": ("read_record", "write_record"),
 }
+
+# Steps that act on an environment's side, which may be a member account (DESIGN §4).
+MEMBER_SIDE_STEPS = (
+    "onboard_validate",
+    "onboard_create_environment",
+    "onboard_poll_environment",
+    "onboard_connect_network",
+    "onboard_register_targets",
+    "onboard_finish",
+    "onboard_rollback",
+    "offboard_teardown",
+    "offboard_delete_environment",
+    "offboard_poll_deleted",
+)
+for _step_name in MEMBER_SIDE_STEPS:
+    STEP_NEEDS[_step_name] = (*STEP_NEEDS[_step_name], "member_role")
 
 # What the workflow tags (chalicelib/workflow/tags.py) and names (targets.target_group_name).
 ENVIRONMENT_TAG = "mwaa-gate:environment"
@@ -271,12 +293,20 @@ def _grants(cfg: StageConfig, need: str) -> list[dict[str, Any]]:
                 Condition=_made_for_an_environment(cfg),
             )
         ]
+    if need == "member_role":
+        return [_statement("AssumeMemberRole", ["sts:AssumeRole"], member_role_arns(cfg))]
     if need == "connect_network":
         return [
             _statement(
                 "Peer",
                 ["ec2:AcceptVpcPeeringConnection", "ec2:CreateVpcPeeringConnection"],
                 [_arn(cfg, "ec2", "vpc/*"), _arn(cfg, "ec2", "vpc-peering-connection/*")],
+            ),
+            # A peering request names the peer VPC, which may be a member account's.
+            _statement(
+                "PeerWithMemberAccounts",
+                ["ec2:CreateVpcPeeringConnection"],
+                [f"arn:{cfg.partition}:ec2:{cfg.region}:*:vpc/*"],
             ),
             _statement(
                 "Route",
@@ -466,7 +496,24 @@ def authx(cfg: StageConfig, function_name: str, rbac_role_arns: Iterable[str]) -
         _statement(
             "AssumeAirflowRoles", ["sts:AssumeRole", "sts:SetSourceIdentity"], rbac_role_arns
         ),
+        # The same token roles in member accounts (templates/member-account.yaml), which trust
+        # this role only.
+        _statement(
+            "AssumeAirflowRolesInMemberAccounts",
+            ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            [token_role_arn_pattern(cfg).replace("{account}", "*").replace("{role}", "*")],
+        ),
     )
+
+
+def token_role_arn_pattern(cfg: StageConfig) -> str:
+    """authX's RBAC_ROLE_ARN_PATTERN: the token roles of every account (DESIGN §4)."""
+    return f"arn:{cfg.partition}:iam::{{account}}:role/{cfg.deployment}-airflow-{{role}}"
+
+
+def member_role_arns(cfg: StageConfig) -> list[str]:
+    """The member roles the step Lambdas assume in member accounts (any account's)."""
+    return [f"arn:{cfg.partition}:iam::*:role/{cfg.deployment}-member"]
 
 
 def rbac(cfg: StageConfig, airflow_role: str) -> dict[str, Any]:

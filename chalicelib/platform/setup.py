@@ -100,6 +100,7 @@ def authx_variables(cfg: StageConfig, alb_arns: str, rbac_arns: dict[str, str]) 
         "ENVIRONMENTS_TABLE": cfg.get("ENVIRONMENTS_TABLE"),
         "ALB_ARNS": alb_arns,
         "RBAC_ROLE_ARNS": json.dumps(rbac_arns, sort_keys=True, separators=(",", ":")),
+        "RBAC_ROLE_ARN_PATTERN": policies.token_role_arn_pattern(cfg),
         "POWERTOOLS_SERVICE_NAME": "mwaa-gate-authx",
         "LOG_LEVEL": cfg.get("LOG_LEVEL", "INFO"),
     }

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import aws_clients
+from chalicelib import aws_clients, metrics
 from chalicelib.aws_clients import Location
 
 from . import alb, mwaa_env, network, record, routing, settings, targets, teardown
@@ -415,6 +415,7 @@ def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
         endpoint_ips=None,
     )
     logger.warning("onboarding failed", extra={"environment": name, "error": error})
+    metrics.count(metrics.ONBOARDINGS_FAILED)
     return _outcome("FAILED", error)
 
 

@@ -206,3 +206,28 @@ def test_regex_characters_in_a_pattern_are_plain_characters(prefix: str, value: 
     pattern = prefix.replace("*", "").replace("?", "") + ".+[](){}|^$"
     assert wildcard_match(pattern, pattern, ignore_case=False)
     assert not wildcard_match(pattern, value + "x", ignore_case=False) or value + "x" == pattern
+
+
+# --- hostile requests ----------------------------------------------------------------------
+
+ANY_TEXT = st.text(max_size=60)
+LISTENER = [
+    rule(1, path("/logout", "/logout/")),
+    rule(1001, host("a.airflow.localhost"), path("/aws_mwaa/*"), query(("login", "true"))),
+    rule(10000, path("/aws_mwaa/aws-console-sso")),
+    rule(20001, host("*.airflow.localhost"), method("GET", "POST")),
+    DEFAULT,
+]
+
+
+@given(ANY_TEXT, ANY_TEXT, ANY_TEXT, ANY_TEXT)
+def test_any_request_gets_exactly_one_rule_and_never_an_error(
+    verb: str, host_header: str, url_path: str, query_string: str
+) -> None:
+    found = select(LISTENER, Request(verb, host_header, url_path, query_string))
+    assert found is not None and found in LISTENER
+
+
+@given(st.sampled_from(["%", "%zz", "%c3%28", "a=%", "=", "&&", "login=tru%65", "login=true\x00"]))
+def test_broken_percent_encoding_never_raises(query_string: str) -> None:
+    assert select(LISTENER, get("/aws_mwaa/x", query_string, "a.airflow.localhost")) is not None

@@ -66,6 +66,10 @@ def test_api_policy_names_only_its_tables_and_state_machines() -> None:
         ":stateMachine:mwaa-gate-dev-" in r
         for r in statement(document, "StartWorkflows")["Resource"]
     )
+    assert statement(document, "ObserveWorkflows")["Action"] == [
+        "states:DescribeExecution",
+        "states:GetExecutionHistory",
+    ]
     assert statement(document, "ObserveWorkflows")["Resource"] == [
         "arn:aws:states:eu-west-1:111122223333:execution:mwaa-gate-dev-offboard:*",
         "arn:aws:states:eu-west-1:111122223333:execution:mwaa-gate-dev-onboard:*",

@@ -5,6 +5,7 @@ fixed-response, redirect, and what the front answers when a rule cannot be follo
 from __future__ import annotations
 
 import re
+import socket
 import time
 from collections.abc import Iterator
 from html import unescape
@@ -224,3 +225,27 @@ def test_a_forward_to_an_address_nothing_serves_is_a_502(setup: Setup) -> None:
     assert setup.get("/nowhere").status_code == 503  # no target registered
     setup.elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": "10.9.1.10", "Port": 443}])
     assert setup.get("/nowhere").status_code == 502
+
+
+def raw(setup: Setup, head: str) -> str:
+    """Send `head` as is; the status line that comes back."""
+    with socket.create_connection(("127.0.0.1", setup.front.port), timeout=10) as sock:
+        sock.sendall(head.encode("latin-1"))
+        return sock.recv(4096).decode("latin-1").split("\r\n", 1)[0]
+
+
+def test_bad_or_oversized_bodies_are_refused_before_any_rule(setup: Setup) -> None:
+    base = f"POST /allowed HTTP/1.1\r\nHost: {HOST}\r\n"
+    assert raw(setup, base + "Content-Length: -1\r\n\r\n").endswith("400 Bad Request")
+    assert raw(setup, base + "Content-Length: 2000000\r\n\r\n").endswith(
+        "413 Request Entity Too Large"
+    )
+    assert raw(setup, base + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n").endswith(
+        "400 Bad Request"
+    )
+
+
+@pytest.mark.parametrize("host", ["", "[::1]:80", "a..b", "ünïcode.localhost", "x" * 300, "h:1:2"])
+def test_odd_hosts_reach_the_default_rule(setup: Setup, host: str) -> None:
+    status = raw(setup, f"GET /anything HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+    assert status.endswith("404 Not Found")

@@ -130,6 +130,10 @@ def test_airflow_roles_trust_only_authx_and_allow_one_role_each(platform: Platfo
     assert sorted(assume["Resource"]) == sorted(
         f"arn:aws:iam::{ACCOUNT}:role/{DEPLOYMENT}-airflow-{r}" for r in AIRFLOW_ROLES
     )
+    members = next(
+        s for s in authx_policy["Statement"] if s["Sid"] == "AssumeAirflowRolesInMemberAccounts"
+    )
+    assert members["Resource"] == [f"arn:aws:iam::*:role/{DEPLOYMENT}-airflow-*"]
 
 
 def test_authx_lambda_target_group_and_invoke_permission(platform: Platform) -> None:
@@ -153,6 +157,9 @@ def test_authx_lambda_target_group_and_invoke_permission(platform: Platform) -> 
     assert json.loads(variables["RBAC_ROLE_ARNS"]) == {
         r: f"arn:aws:iam::{ACCOUNT}:role/{DEPLOYMENT}-airflow-{r}" for r in AIRFLOW_ROLES
     }
+    assert variables["RBAC_ROLE_ARN_PATTERN"] == (
+        f"arn:aws:iam::{{account}}:role/{DEPLOYMENT}-airflow-{{role}}"
+    )
     assert variables["ALB_ARNS"] == platform.alb["load_balancer_arn"]
     assert variables["GRANTS_TABLE"] == f"{DEPLOYMENT}-grants"
     assert variables["USER_CLAIM"] == "email"
