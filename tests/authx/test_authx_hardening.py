@@ -286,7 +286,8 @@ def _right_type(where: str, field: str, value: Any, signing_key: SigningKey) -> 
         "groups": value is None
         or isinstance(value, str)
         or (isinstance(value, list) and all(isinstance(v, str) for v in value)),
-        "email_verified": value in (None, True) or value in ("true", "True", "TRUE"),
+        "email_verified": value is True
+        or (isinstance(value, str) and value.isascii() and value.lower() == "true"),
         "sub": isinstance(value, str),
         "jti": isinstance(value, str),
     }.get(field, True)

@@ -103,7 +103,8 @@ def test_steps_that_only_look_can_only_read(function: str) -> None:
         "logs:CreateLogStream",
         "logs:PutLogEvents",
     }
-    assert granted <= {"dynamodb:GetItem", "airflow:GetEnvironment"}
+    # (and assume the member role, to look at an environment in a member account)
+    assert granted <= {"dynamodb:GetItem", "airflow:GetEnvironment", "sts:AssumeRole"}
 
 
 def test_no_step_policy_uses_wildcard_actions_or_unneeded_iam() -> None:
@@ -297,3 +298,49 @@ def test_the_api_refuses_other_execution_roles(arn: str) -> None:
 def test_without_a_prefix_the_api_creates_no_environment() -> None:
     problem = validation.execution_role_problem("arn:aws:iam::111122223333:role/mwaa-x", "")
     assert problem is not None and "mode attach" in problem
+
+
+# --- the same rules in the member-account template (templates/member-account.yaml) -------------
+
+
+def member_template() -> dict[str, Any]:
+    from cfnlint.decode import decode
+
+    template, problems = decode(str(PROJECT / "templates" / "member-account.yaml"))
+    assert not problems, problems
+    return template
+
+
+def test_member_token_roles_require_a_source_identity() -> None:
+    roles = [
+        r
+        for name, r in member_template()["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role" and name.startswith("Airflow")
+    ]
+    assert len(roles) == 5
+    for role in roles:
+        [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Condition"]["StringLike"] == {"sts:SourceIdentity": "*"}
+
+
+def member_statements() -> list[dict[str, Any]]:
+    role = member_template()["Resources"]["MemberRole"]
+    return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
+def test_member_role_tags_only_at_creation_and_passes_only_allowed_roles() -> None:
+    by_sid = {s["Sid"]: s for s in member_statements()}
+
+    tagging = [s for s in member_statements() if "ec2:CreateTags" in str(s["Action"])]
+    assert tagging and all(
+        s["Condition"]["StringEquals"]["ec2:CreateAction"]
+        == ["AuthorizeSecurityGroupIngress", "CreateVpcPeeringConnection"]
+        for s in tagging
+    )
+    passing = by_sid["PassExecutionRoleToMwaa"]
+    assert passing["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "airflow.amazonaws.com"}
+    }
+    resources = json.dumps(passing["Resource"])
+    assert "role/*" not in resources
+    assert "role/${DeploymentName}/*" in resources and "role/${ExecutionRolePrefix}*" in resources
