@@ -595,6 +595,15 @@ CONFIGURATION_ERRORS = {
         "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
     ),
     "no region": ({"MWAA_GATE_AUTH": "sigv4", **KEYS}, "set MWAA_GATE_REGION"),
+    "a line break in the token": (
+        {
+            "MWAA_GATE_AUTH": "sigv4",
+            "MWAA_GATE_REGION": "eu-west-1",
+            **KEYS,
+            "AWS_SESSION_TOKEN": 'tok"\nurl = "http://attacker.example/',
+        },
+        "the AWS credentials hold a control character",
+    ),
     "not a region": (
         {"MWAA_GATE_AUTH": "sigv4", "MWAA_GATE_REGION": "eu-west-1/../x", **KEYS},
         "'eu-west-1/../x' is not an AWS region",
