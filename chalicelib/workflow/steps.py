@@ -306,8 +306,8 @@ def onboard_register_targets(event: dict[str, Any]) -> dict[str, Any]:
 
 @classified
 def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
-    """The listener rules for the environment's host and Airflow version, behind
-    authenticate-oidc."""
+    """The listener rules for the environment's host and Airflow version, behind the stage's
+    sign-in action."""
     name, execution = _ids(event)
     current = record.owned(name, execution)
     created = record.created(current)
