@@ -223,7 +223,7 @@ RECONCILE_NEEDS: tuple[str, ...] = (
     "read_alb",
     "register_targets",
     "route_host",
-    "oidc_secret",
+    "sign_in",
     "member_role",
 )
 # Every Lambda of app.py but the API's, with its permission sets: one policy file (role) each.
