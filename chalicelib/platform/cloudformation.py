@@ -25,7 +25,7 @@ from authx.roles import ROLES
 from chalicelib import schema, state_machines
 
 from . import alarms, authx_function, authx_package, listener_rules, log_groups, policies
-from .config import StageConfig
+from .config import ConfigError, StageConfig
 from .setup import authx_name, authx_variables, rbac_role_name, states_role_name
 
 AUTHX_ZIP = "authx.zip"
@@ -191,6 +191,16 @@ def _listener_rules(cfg: StageConfig) -> dict[str, Any]:
     return resources
 
 
+def app_functions(app: Any) -> set[str]:
+    """The Lambda functions `chalice package` makes for a Chalice app: its pure functions,
+    its event handlers (schedules…) and, with routes, the API handler."""
+    names = {function.name for function in app.pure_lambda_functions}
+    names |= {source.name for source in app.event_sources}
+    if app.routes:
+        names.add(API_HANDLER)
+    return names
+
+
 def _workflows(cfg: StageConfig, functions: set[str]) -> dict[str, Any]:
     arns = [
         f"arn:{cfg.partition}:lambda:{cfg.region}:{cfg.account}:function:"
@@ -232,13 +242,12 @@ def _function_names(cfg: StageConfig, functions: set[str]) -> dict[str, Any]:
         chalice_logical_id(function): {
             "Properties": {"FunctionName": chalice_function_name(cfg, function)}
         }
-        for function in sorted(functions | {API_HANDLER})
+        for function in sorted(functions)
     }
 
 
 def _log_groups(cfg: StageConfig, functions: set[str]) -> dict[str, Any]:
     names = {chalice_function_name(cfg, f): chalice_logical_id(f) for f in functions}
-    names[chalice_function_name(cfg, API_HANDLER)] = chalice_logical_id(API_HANDLER)
     names[authx_name(cfg)] = "AuthxFunction"
     resources = {}
     for name, function_id in sorted(names.items()):
@@ -286,16 +295,20 @@ def _alarms(cfg: StageConfig) -> dict[str, Any]:
     return resources
 
 
-def template(cfg: StageConfig) -> dict[str, Any]:
-    """The merge template of the stage (checked settings; pure, no AWS call)."""
+def template(cfg: StageConfig, functions: set[str]) -> dict[str, Any]:
+    """The merge template of the stage for an app with these Lambda functions (`app_functions`;
+    checked settings; pure, no AWS call)."""
     cfg.check()
-    functions = set().union(*(state_machines.placeholders(name) for name in state_machines.NAMES))
+    steps = set().union(*(state_machines.placeholders(name) for name in state_machines.NAMES))
+    missing = sorted(steps - functions)
+    if missing:
+        raise ConfigError(f"the app has no Lambda function for {', '.join(missing)}")
     resources: dict[str, Any] = {}
     for part in (
         _tables(cfg),
         _authx(cfg),
         _listener_rules(cfg),
-        _workflows(cfg, functions),
+        _workflows(cfg, steps),
         _function_names(cfg, functions),
         _log_groups(cfg, functions),
         _alarms(cfg),

@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from chalice.cli.factory import CLIFactory
+
 from . import bytecode, cloudformation, policies
 from . import config as stage_config
 from .config import ConfigError
@@ -39,10 +41,23 @@ def chalice_command() -> str:
     return str(Path(sys.executable).with_name("chalice"))
 
 
+def app_functions(project_dir: Path, variables: dict[str, str]) -> set[str]:
+    """The Lambda functions of the project's Chalice app, loaded as `chalice package` loads
+    it (with the stage's variables, which Chalice puts into os.environ: restored after)."""
+    saved = dict(os.environ)
+    try:
+        app = CLIFactory(str(project_dir)).load_chalice_app(environment_variables=dict(variables))
+        return cloudformation.app_functions(app)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def package(project_dir: Path, stage: str, out: Path, authx_deps: Path | None = None) -> Path:
     """Write the three files into `out`; the template's path."""
     cfg = stage_config.load(project_dir, stage, need_deployed=False)
-    merge = cloudformation.template(cfg)  # checks every setting before anything is written
+    cfg.check()  # every setting, before anything is loaded or written
+    merge = cloudformation.template(cfg, app_functions(project_dir, cfg.variables))
     policies.write_files(project_dir, cfg)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
