@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -58,8 +59,10 @@ class Demo(LocalStack):
 
     # --- the ALB side ------------------------------------------------------------------------
 
-    def alb_request(self, path: str, token: str | None, **query: str) -> dict[str, Any]:
-        headers = {"host": "login.airflow.example.com"}
+    def alb_request(
+        self, path: str, token: str | None, host: str = "login.airflow.example.com", **query: str
+    ) -> dict[str, Any]:
+        headers = {"host": host}
         if token:
             headers["x-amzn-oidc-data"] = token
             headers["cookie"] = "AWSELBAuthSessionCookie-0=part0; AWSELBAuthSessionCookie-1=part1"
@@ -138,7 +141,7 @@ def story(demo: Demo) -> None:
     demo.detail(
         "listener rules: "
         + ", ".join(sorted((r["Priority"] for r in rules if not r["IsDefault"]), key=int))
-        + " (platform: 1-2 logout, 10000 login → authX; per environment: 1000+n, 20000+n)"
+        + " (platform: 1-2 logout, 3 portal, 10000 login → authX; per environment: 1000+n, 20000+n)"
     )
 
     grant = demo.script(
@@ -165,6 +168,13 @@ def story(demo: Demo) -> None:
     signing_key = demo.signing_key
     alice = alb.mint(
         signing_key, {"email": "alice@example.com", "groups": ["data-team"]}, signer=signer
+    )
+    response = demo.alb_request("/", alice, host=landscape.BASE_DOMAIN)
+    listed = re.findall(r"<h2>([^<]+)</h2>.*?Your role: <strong>(\w+)</strong>", response["body"])
+    demo.step(f"alice opens the portal https://{landscape.BASE_DOMAIN}/ → {dict(listed)}")
+    demo.check(
+        response["statusCode"] == 200 and dict(listed) == roles,
+        f"the portal should list {roles}, not {listed}",
     )
     response = demo.alb_request(alb.LOGIN_PATH, alice, mwaa_env="analytics")
     location = (header(response, "location") or [""])[0]

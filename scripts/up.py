@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                 "\nmwaa-gate runs locally. Open in Chromium, Chrome, Firefox or Edge:\n"
                 f"  sign in:    {up.login_url(records['analytics'])}\n"
                 f"              (choose alice@example.com at the dev IdP)\n"
+                f"  portal:     {up.portal_url()}  (the signed-in user's environments)\n"
                 f"  admin API:  {up.api_url}  (scripts/admin/* with MWAA_GATE_URL={up.api_url} "
                 "MWAA_GATE_AUTH=none)\n"
                 f"  dev IdP:    {up.idp.issuer}/.well-known/openid-configuration\n"

@@ -22,7 +22,7 @@ from typing import Any
 from chalice.utils import to_cfn_resource_name
 
 from authx.roles import ROLES
-from chalicelib import schema, state_machines
+from chalicelib import oidc, schema, state_machines
 
 from . import alarms, authx_function, authx_package, listener_rules, log_groups, policies
 from .config import ConfigError, StageConfig
@@ -169,13 +169,14 @@ def _authx(cfg: StageConfig) -> dict[str, Any]:
 
 
 def _listener_rules(cfg: StageConfig) -> dict[str, Any]:
-    config = listener_rules.oidc_config(cfg)
-    secret = (
-        "{{resolve:secretsmanager:" + cfg.get("OIDC_CLIENT_SECRET_ARN") + ":SecretString:"
-        "client_secret}}"
-    )
+    secret = None  # authenticate-cognito: the ALB reads the app client's secret itself
+    if oidc.needs_client_secret(cfg.variables):
+        secret = (
+            "{{resolve:secretsmanager:" + cfg.get("OIDC_CLIENT_SECRET_ARN") + ":SecretString:"
+            "client_secret}}"
+        )
     resources = {}
-    for rule in listener_rules.RULES:
+    for rule in listener_rules.rules(cfg):
         logical_id = "PlatformRule" + to_cfn_resource_name(rule.key.replace("-", "_"))
         resources[logical_id] = {
             "Type": "AWS::ElasticLoadBalancingV2::ListenerRule",
@@ -184,7 +185,10 @@ def _listener_rules(cfg: StageConfig) -> dict[str, Any]:
                 "Priority": rule.priority,
                 "Conditions": listener_rules.conditions(rule),
                 "Actions": listener_rules.actions(
-                    rule, {"Ref": "AuthxTargetGroup"}, config, secret if rule.authenticate else None
+                    rule,
+                    {"Ref": "AuthxTargetGroup"},
+                    cfg.variables,
+                    secret if rule.authenticate else None,
                 ),
             },
         }

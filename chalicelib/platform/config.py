@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib.oidc import DEFAULT_SESSION_TIMEOUT
+from authx import portal_settings
+from authx.errors import Misconfigured
+from chalicelib import oidc
 from chalicelib.workflow.tags import DEPLOYMENT
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -48,13 +50,7 @@ REQUIRED = (
     "DEPLOYMENT_NAME",
     "ALB_LISTENER_ARN",
     "BASE_DOMAIN",
-    "OIDC_ISSUER",
-    "OIDC_AUTHORIZATION_ENDPOINT",
-    "OIDC_TOKEN_ENDPOINT",
-    "OIDC_USER_INFO_ENDPOINT",
-    "OIDC_CLIENT_ID",
-    "OIDC_CLIENT_SECRET_ARN",
-)
+)  # and the sign-in action's own settings (chalicelib.oidc.problems)
 
 
 class ConfigError(Exception):
@@ -78,6 +74,11 @@ class StageConfig:
     @property
     def tag(self) -> dict[str, str]:
         return {DEPLOYMENT: self.deployment}
+
+    @property
+    def portal_host(self) -> str:
+        """The portal's host: `PORTAL_HOST`, default `BASE_DOMAIN` (lower-case, no final dot)."""
+        return (self.get("PORTAL_HOST") or self.get("BASE_DOMAIN")).rstrip(".").lower()
 
     @property
     def listener_arn(self) -> str:
@@ -161,9 +162,11 @@ class StageConfig:
                 f"ALARM_TOPIC_ARN is in {topic['region']}, but alarms live in the listener's "
                 f"region {self.region} (CloudWatch notifies topics of its own region)"
             )
-        timeout = self.get("OIDC_SESSION_TIMEOUT", str(DEFAULT_SESSION_TIMEOUT))
-        if not timeout.isdigit():
-            problems.append("OIDC_SESSION_TIMEOUT must be a number of seconds")
+        problems.extend(oidc.problems(self.variables))
+        try:  # the same check authX makes when it starts
+            portal_settings.from_environ(self.variables)
+        except Misconfigured as error:
+            problems.append(str(error))
         if problems:
             raise ConfigError(f"stage {self.stage}: " + "; ".join(problems))
 

@@ -4,10 +4,10 @@
   executions of the two state machines.
 - `step`: one workflow step Lambda: only what that function does (`STEP_NEEDS`): its record,
   EC2 peering/routes/ingress, ELBv2 target groups and rules on the stage's listener, MWAA,
-  the OIDC secret. Tags only at creation; deletes only what this deployment made. The steps
-  that act on an environment's side may assume the member role `<DEPLOYMENT_NAME>-member` of
-  member accounts (`MEMBER_SIDE_STEPS`), whose own permissions templates/member-account.yaml
-  sets.
+  the OIDC secret (with authenticate-cognito: DescribeUserPoolClient on the user pool instead).
+  Tags only at creation; deletes only what this deployment made. The steps that act on an
+  environment's side may assume the member role `<DEPLOYMENT_NAME>-member` of member accounts
+  (`MEMBER_SIDE_STEPS`), whose own permissions templates/member-account.yaml sets.
 - `authx`: the authX Lambda: read the tables (the portal Queries grants by principal), assume
   the Airflow-role IAM roles (its account's, and by name those of member accounts).
 - `rbac`: each Airflow-role IAM role: a web login token for that Airflow role only.
@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from chalicelib import oidc
 from chalicelib.workflow.tags import DEPLOYMENT
 
 from . import config as stage_config
@@ -163,7 +164,7 @@ STEP_NEEDS: dict[str, tuple[str, ...]] = {
         "read_alb",
         "register_targets",
     ),
-    "onboard_route_host": ("read_record", "write_record", "read_alb", "route_host", "oidc_secret"),
+    "onboard_route_host": ("read_record", "write_record", "read_alb", "route_host", "sign_in"),
     "onboard_finish": ("read_record", "write_record", "read_mwaa"),
     "onboard_rollback": (
         "read_record",
@@ -390,12 +391,21 @@ def _grants(cfg: StageConfig, need: str) -> list[dict[str, Any]]:
                 ],
             ),
         ]
-    if need == "oidc_secret":
+    if need == "sign_in":  # what writing a rule with the stage's sign-in action needs
+        if oidc.needs_client_secret(cfg.variables):
+            return [
+                _statement(
+                    "OidcClientSecret",
+                    ["secretsmanager:GetSecretValue"],
+                    [cfg.get("OIDC_CLIENT_SECRET_ARN")],
+                )
+            ]
+        # authenticate-cognito: ELB looks the app client up with the caller's permissions.
         return [
             _statement(
-                "OidcClientSecret",
-                ["secretsmanager:GetSecretValue"],
-                [cfg.get("OIDC_CLIENT_SECRET_ARN")],
+                "CognitoUserPoolClient",
+                ["cognito-idp:DescribeUserPoolClient"],
+                [cfg.get("COGNITO_USER_POOL_ARN")],
             )
         ]
     raise ValueError(f"unknown permission set {need!r}")

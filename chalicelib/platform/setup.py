@@ -21,6 +21,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from authx.roles import ROLES
+from chalicelib import oidc
 
 from . import (
     alarms,
@@ -46,6 +47,7 @@ AUTHX_OPTIONAL = (
     "IDP_LOGOUT_URL",
     "ALB_PUBLIC_KEY_URL",
     "ALB_COOKIE_NAME",
+    "PORTAL_CONTACT",
 )
 
 
@@ -86,7 +88,9 @@ def load_balancer_arn(elbv2: Any, cfg: StageConfig) -> str:
     listeners = elbv2.describe_listeners(ListenerArns=[cfg.listener_arn])["Listeners"]
     listener = listeners[0]
     if listener.get("Protocol") != "HTTPS":
-        raise ConfigError("ALB_LISTENER_ARN must be an HTTPS listener (authenticate-oidc needs it)")
+        raise ConfigError(
+            "ALB_LISTENER_ARN must be an HTTPS listener (authenticate-oidc/-cognito need it)"
+        )
     return listener["LoadBalancerArn"]
 
 
@@ -103,6 +107,13 @@ def authx_variables(cfg: StageConfig, alb_arns: str, rbac_arns: dict[str, str]) 
     for name in AUTHX_OPTIONAL:
         if cfg.get(name):
             variables[name] = cfg.get(name)
+    variables["PORTAL_HOST"] = cfg.portal_host
+    if not cfg.get("IDP_LOGOUT_URL"):
+        # With Cognito, logout ends the user pool's session too, then shows the portal host's
+        # close page: the one sign-out URL the app client must allow.
+        cognito_logout = oidc.logout_url(cfg.variables, f"https://{cfg.portal_host}/logout/close")
+        if cognito_logout:
+            variables["IDP_LOGOUT_URL"] = cognito_logout
     return variables
 
 

@@ -296,7 +296,7 @@ def onboard_register_targets(event: dict[str, Any]) -> dict[str, Any]:
 
 @classified
 def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
-    """The two listener rules for the environment's host, behind authenticate-oidc."""
+    """The two listener rules for the environment's host, behind the stage's sign-in action."""
     name, execution = _ids(event)
     current = record.owned(name, execution)
     created = record.created(current)

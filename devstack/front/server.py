@@ -233,7 +233,9 @@ class Front:
     # --- authenticate ------------------------------------------------------------------------
 
     def _provider(self, action: Mapping[str, Any]) -> authenticate.Provider:
-        return authenticate.provider(action, self._cognito_client, self._cognito_url)
+        return authenticate.provider(
+            action, self._cognito_client, self._cognito_url, self.origins.server_side
+        )
 
     def _cognito_client(self, pool_arn: str, client_id: str) -> Mapping[str, Any]:
         return self._clients["cognito-idp"].describe_user_pool_client(

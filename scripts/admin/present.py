@@ -51,6 +51,15 @@ def columns(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """`value` when it is an object, else an empty one (an answer of another shape)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    return [_dict(item) for item in value] if isinstance(value, list) else []
+
+
 def _error(record: dict[str, Any]) -> str:
     error = record.get("error")
     if isinstance(error, dict):
@@ -60,13 +69,12 @@ def _error(record: dict[str, Any]) -> str:
 
 
 def _execution(record: dict[str, Any]) -> dict[str, Any]:
-    execution = record.get("execution")
-    return execution if isinstance(execution, dict) else {}
+    return _dict(record.get("execution"))
 
 
 def environment(record: dict[str, Any]) -> str:
     execution = _execution(record)
-    failure = execution.get("failure") if isinstance(execution.get("failure"), dict) else {}
+    failure = _dict(execution.get("failure"))
     return key_values(
         [
             ("Name", record.get("name")),
@@ -104,7 +112,7 @@ def environments(body: dict[str, Any]) -> str:
             item.get("airflow_version"),
             item.get("login_url") or _error(item),
         ]
-        for item in body.get("items", [])
+        for item in _items(body.get("items"))
     ]
     if not rows:
         return _page(body, "no environments")
@@ -113,8 +121,8 @@ def environments(body: dict[str, Any]) -> str:
 
 def _principal(grant: dict[str, Any]) -> str:
     if "user" in grant:
-        return f"user {grant['user']}"
-    return f"group {grant.get('group', '')}"
+        return f"user {clean(grant['user'])}"
+    return f"group {clean(grant.get('group', ''))}"
 
 
 def grant(body: dict[str, Any]) -> str:
@@ -134,7 +142,7 @@ def grant(body: dict[str, Any]) -> str:
 def grants(body: dict[str, Any]) -> str:
     rows = [
         [_principal(g), g.get("environment"), g.get("rbac_role"), g.get("expires_at"), g.get("id")]
-        for g in body.get("items", [])
+        for g in _items(body.get("items"))
     ]
     if not rows:
         return _page(body, "no grants")
@@ -145,19 +153,26 @@ def access(body: dict[str, Any]) -> str:
     head = key_values([("User", body.get("user")), ("Groups", body.get("groups"))])
     rows = [
         [e.get("environment"), e.get("rbac_role"), e.get("status"), e.get("login_url")]
-        for e in body.get("environments", [])
+        for e in _items(body.get("environments"))
     ]
     table = columns(["ENVIRONMENT", "ROLE", "STATUS", "LOGIN URL"], rows) if rows else "no access"
     return f"{head}\n\n{table}"
 
 
 def reconcile(body: dict[str, Any]) -> str:
-    record = body.get("environment") if isinstance(body.get("environment"), dict) else body
+    record = _dict(body.get("environment")) or body
     changes = body.get("changes", body.get("changed"))
     if isinstance(changes, dict):
         changes = [f"{key}: {value}" for key, value in changes.items()]
+    elif changes is None:
+        changes = []
     shown = ", ".join(clean(c) for c in changes) if isinstance(changes, list) else clean(changes)
     return environment(record) + "\n" + key_values([("Changed", shown or "nothing")])
+
+
+def table(kind: str, body: Any) -> str:
+    """The table of `kind` for an answer of any shape (another shape shows empty fields)."""
+    return TABLES[kind](_dict(body))
 
 
 TABLES = {
@@ -176,9 +191,10 @@ def _duration(seconds: int) -> str:
     return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
 
 
-def progress(record: dict[str, Any], action: str, elapsed: int) -> str:
+def progress(answer: Any, action: str, elapsed: int) -> str:
     """`state<TAB>what changed<TAB>progress line<TAB>failure` for `--wait` (`what changed` is
     the line without the elapsed time: a log that is not a terminal gets a line per change)."""
+    record = _dict(answer)
     status = str(record.get("status") or "?")
     execution = _execution(record)
     step = execution.get("current_step") or execution.get("failed_step") or ""
@@ -188,7 +204,7 @@ def progress(record: dict[str, Any], action: str, elapsed: int) -> str:
         return f"done\t{key}\t{line}\t"
     ended = execution.get("status") in ENDED_EXECUTION
     if status in ("FAILED", "DEGRADED") or (ended and status != SUCCESS[action]):
-        failure = execution.get("failure") if isinstance(execution.get("failure"), dict) else {}
+        failure = _dict(execution.get("failure"))
         where = execution.get("failed_step") or "?"
         cause = _error(record) or ": ".join(
             str(p) for p in (failure.get("error"), failure.get("cause")) if p
@@ -206,7 +222,7 @@ def main(argv: list[str]) -> int:
         print("(the answer is not JSON)", file=sys.stderr)
         return 1
     if argv[:1] == ["table"] and len(argv) == 2 and argv[1] in TABLES:
-        print(TABLES[argv[1]](body))
+        print(table(argv[1], body))
         return 0
     if argv[:1] == ["progress"] and len(argv) == 3 and argv[1] in SUCCESS:
         print(progress(body, argv[1], int(argv[2])))

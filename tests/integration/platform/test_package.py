@@ -120,7 +120,12 @@ def test_the_template_holds_the_app_and_the_platform(
     }
     assert {
         name for name, kind in types.items() if kind == "AWS::ElasticLoadBalancingV2::ListenerRule"
-    } == {"PlatformRuleLogout", "PlatformRuleLogoutClose", "PlatformRuleLogin"}
+    } == {
+        "PlatformRuleLogout",
+        "PlatformRuleLogoutClose",
+        "PlatformRulePortal",
+        "PlatformRuleLogin",
+    }
     group = resources["AuthxTargetGroup"]["Properties"]
     assert group["TargetType"] == "lambda"
     assert group["TargetGroupAttributes"] == [
