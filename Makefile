@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := requirements.txt requirements-dev.txt constraints.txt authx/requirements.txt
 
-.PHONY: test lint format demo up chromium venv clean constraints policies deploy plan destroy check-stage
+.PHONY: test lint format demo up chromium venv clean constraints policies deploy plan package destroy check-stage
 
 # (Re)create the virtual environment when it is missing or a requirement file changed.
 $(STAMP): $(REQS)
@@ -51,7 +51,8 @@ up: $(STAMP)
 	$(BIN)/python scripts/up.py --port $(PORT) --idp-port $(IDP_PORT)
 
 # --- AWS: `make deploy STAGE=dev`, `make destroy STAGE=dev [DELETE_TABLES=yes] [FORCE=yes]` ---
-# deploy = the stage's IAM policy files, `chalice deploy`, then platform setup (idempotent).
+# deploy = the stage's IAM policy files, the app's zip with bytecode (reused by chalice deploy),
+# `chalice deploy`, then platform setup (idempotent).
 # AUTHX_DEPS=dir uses authX's dependencies installed already instead of pip (Linux wheels).
 check-stage:
 	@test -n "$(STAGE)" || { echo "give STAGE=<stage of .chalice/config.json>, e.g. make deploy STAGE=dev"; exit 2; }
@@ -60,8 +61,14 @@ policies: check-stage $(STAMP)
 	$(BIN)/python -m chalicelib.platform.policies --stage $(STAGE)
 
 deploy: policies
+	$(BIN)/python -m chalicelib.platform.app_package --stage $(STAGE)
 	$(BIN)/chalice deploy --stage $(STAGE)
 	$(BIN)/python -m chalicelib.platform.setup --stage $(STAGE) $(if $(AUTHX_DEPS),--authx-deps $(AUTHX_DEPS))
+
+# One CloudFormation template for pipelines: build/package-STAGE/sam.json (the app merged with
+# the platform), deployment.zip and authx.zip beside it (both with bytecode, reproducible).
+package: check-stage $(STAMP)
+	$(BIN)/python -m chalicelib.platform.package --stage $(STAGE) $(if $(AUTHX_DEPS),--authx-deps $(AUTHX_DEPS))
 
 # What `make deploy`'s platform setup would change, changing nothing (after `chalice deploy`).
 plan: check-stage $(STAMP)

@@ -8,11 +8,16 @@ from collections.abc import Callable
 
 from chalice import Chalice, IAMAuthorizer, Response
 
-from chalicelib.api import handlers, settings
+from chalicelib.api import handlers, observability, settings
 from chalicelib.api.http import handled
 from chalicelib.workflow import steps
 
-app = Chalice(app_name="mwaa-gate")
+# configure_logs=False: Chalice adds a plain-text handler to the logger named after the app —
+# the very logger powertools writes its JSON lines to — whenever it finds no stdout handler
+# there; only import order prevents that today. The middleware puts the request id on every
+# log line of a request and counts requests by route and status.
+app = Chalice(app_name="mwaa-gate", configure_logs=False)
+app.register_middleware(observability.middleware(app), "http")
 
 # --- admin API (DESIGN §3) -------------------------------------------------------------------
 # IAM (SigV4) on every route in AWS stages; none in `local` (API_AUTHORIZER=none in its config).

@@ -85,6 +85,11 @@ def _unchanged(value: str) -> str:
     return value
 
 
+def _header_name(name: str) -> str:
+    # ASCII lower-casing only: `str.lower()` would make "coo\u212aie" (KELVIN SIGN) a cookie.
+    return name.lower() if name.isascii() else name
+
+
 def parse(event: Any) -> Request:
     """The request an ALB event describes; an event that is not one is a bad request."""
     if not isinstance(event, dict) or not isinstance(event.get("path"), str):
@@ -100,7 +105,7 @@ def parse(event: Any) -> Request:
             unquote_plus,
         ),
         headers=_lists(
-            event.get("multiValueHeaders" if multi else "headers"), multi, str.lower, _unchanged
+            event.get("multiValueHeaders" if multi else "headers"), multi, _header_name, _unchanged
         ),
         multi_value=multi,
     )

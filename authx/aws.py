@@ -1,13 +1,22 @@
-"""AWS clients, built once per process on first use.
+"""AWS clients, built once per process on first use; none is built per sign-in.
 
 botocore is imported here lazily: refusals (401, 400…) and logout never touch AWS, and the
-module graph of the handler stays cheap to import. The DynamoDB and STS clients are kept for the
-life of the container; an MWAA client is made per login because it signs with that login's
-assumed-role credentials (the service model is cached by the shared session, so this is cheap).
+module graph of the handler stays cheap to import. The DynamoDB and STS clients (authX's own
+credentials) are kept for the life of the container, one per (service, region).
+
+MWAA is called with the credentials of the role assumed for *that* sign-in, yet its client is
+also built once per region: it is an unsigned client (`signature_version=UNSIGNED`, so it holds
+no credentials at all, not even authX's own) whose `before-sign` hook signs each request with
+botocore's public `SigV4Auth`, using the credentials that `signing_as(...)` puts in a context
+variable for the length of one call only. Credentials are never stored on a client, never
+cached, and a call made outside `signing_as` fails instead of going out unsigned.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,10 +24,15 @@ if TYPE_CHECKING:
 
 _session: Session | None = None
 _clients: dict[tuple[str, str], Any] = {}
+_mwaa_clients: dict[str, Any] = {}
+_call_credentials: ContextVar[Any] = ContextVar("authx_call_credentials", default=None)
+_sigv4: Any = None  # botocore.auth.SigV4Auth, bound when the first MWAA client is built
 
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
 MAX_ATTEMPTS = 3
+# A fixed User-Agent: botocore otherwise rebuilds its user-agent string (twice) on every call.
+USER_AGENT = "mwaa-gate-authx"
 
 
 def session() -> Session:
@@ -38,6 +52,10 @@ def _config() -> Any:
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
         retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        user_agent=USER_AGENT,
+        # authX builds every parameter itself from checked values, and AWS validates them
+        # again: botocore's client-side pass over the model is work done twice per call.
+        parameter_validation=False,
     )
 
 
@@ -51,22 +69,61 @@ def client(service: str, region: str) -> Any:
     return found
 
 
-def client_with_credentials(service: str, region: str, credentials: dict[str, Any]) -> Any:
-    """A client that signs with temporary credentials (as returned by STS AssumeRole)."""
-    return session().create_client(
-        service,
-        region_name=region,
-        config=_config(),
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
+def mwaa(region: str) -> Any:
+    """The MWAA client of `region`, built once: unsigned, signed per call by `signing_as`."""
+    global _sigv4
+    found = _mwaa_clients.get(region)
+    if found is None:
+        import botocore
+        from botocore.auth import SigV4Auth
+        from botocore.config import Config
+
+        _sigv4 = SigV4Auth
+        found = session().create_client(
+            "mwaa",
+            region_name=region,
+            config=_config().merge(Config(signature_version=botocore.UNSIGNED)),
+        )
+        found.meta.events.register("before-sign.mwaa", _sign_with_call_credentials)
+        _mwaa_clients[region] = found
+    return found
+
+
+@contextmanager
+def signing_as(credentials: Mapping[str, Any]) -> Iterator[None]:
+    """Sign the MWAA calls made inside this block with `credentials` (STS AssumeRole's).
+
+    The credentials live in a context variable for the block only: two sign-ins (or two
+    threads) never see each other's, and nothing keeps them afterwards.
+    """
+    from botocore.credentials import ReadOnlyCredentials
+
+    token = _call_credentials.set(
+        ReadOnlyCredentials(
+            credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+        )
     )
+    try:
+        yield
+    finally:
+        _call_credentials.reset(token)
+
+
+def _sign_with_call_credentials(
+    request: Any, signing_name: str, region_name: str, **kwargs: Any
+) -> None:
+    """`before-sign` hook of the MWAA clients: SigV4 with this call's credentials."""
+    credentials = _call_credentials.get()
+    if credentials is None:
+        raise RuntimeError("an MWAA call was made outside aws.signing_as(): refused unsigned")
+    _sigv4(credentials, signing_name, region_name).add_auth(request)
 
 
 def reset() -> None:
-    """Forget the clients and the session (tests)."""
+    """Forget the clients and the session (tests, bench)."""
     global _session
     _clients.clear()
+    _mwaa_clients.clear()
     _session = None
 
 

@@ -14,12 +14,14 @@ from typing import Any
 
 from authx import dynamo
 from authx.errors import EnvironmentNotReady, Misconfigured, UnknownEnvironment
+from authx.roles import ascii_lower
 from authx.settings import Settings
 
 # MWAA environment names: a letter, then letters, digits, '-' or '_'; 1 to 80 characters.
 NAME_PATTERN = re.compile(r"^[A-Za-z][0-9A-Za-z_-]{0,79}$")
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 HOST_PATTERN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+_PORT = re.compile(r"[0-9]{1,5}")
 READY = "READY"
 
 HOST_MAP_TTL_SECONDS = 60.0
@@ -37,13 +39,17 @@ def clear() -> None:
 
 
 def normalise_host(raw: str | None) -> str | None:
-    """The host name of a Host header (port dropped, lower-cased), or None if it is not one."""
+    """The host name of a Host header (port dropped, lower-cased), or None if it is not one.
+
+    ASCII only, like every name here: `str.lower()` would turn U+212A KELVIN SIGN into `k` and
+    `str.isdigit()` accepts other scripts' digits, so neither is used.
+    """
     if not raw:
         return None
-    host = raw.strip().lower()
+    host = ascii_lower(raw.strip(" \t"))
     if host.count(":") == 1:
         host, _, port = host.partition(":")
-        if not port.isdigit():
+        if not _PORT.fullmatch(port):
             return None
     return host if HOST_PATTERN.fullmatch(host) else None
 

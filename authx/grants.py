@@ -15,7 +15,8 @@ from authx.settings import Settings
 from authx.token import Identity
 
 _GRANT_ATTRIBUTES = ["principal", "environment", "rbac_role", "expires_at"]
-_ENVIRONMENT_ATTRIBUTES = ["name", "status", "login_host"]
+# where the MWAA environment is (DESIGN §2): its account, region and name in MWAA
+_ENVIRONMENT_ATTRIBUTES = ["name", "status", "login_host", "account_id", "region", "mwaa_name"]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ page and status (the mapping lives in `authx.errors`); writes one audit line per
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +65,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except Refusal as error:
         response = _refused(error, decision)
     except Exception as error:  # a bug: answer a page, never a stack trace
+        import traceback  # only on this path: it costs more to import than it is worth
+
         # Only where it happened, not the message: a message could quote request data.
         where = traceback.extract_tb(error.__traceback__)[-1]
         audit.logger.error(

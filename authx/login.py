@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from authx import environments, grants, roles, settings, token, weblogin
+from authx import environments, grants, roles, settings, token, token_roles, weblogin
 from authx.alb import Request, Response
 from authx.audit import Decision
 from authx.errors import (
@@ -77,6 +77,7 @@ def handle(request: Request, decision: Decision, now: float) -> Response:
     chosen = asked or effective
     decision.granted_role = chosen
 
-    web_token = weblogin.create(config, identity.user, name, chosen)
+    target = token_roles.target(found.environment or {}, name, config.region)
+    web_token = weblogin.create(config, identity.user, target, chosen)
     location = f"https://{login_host}{PATH}?login=true#{quote(web_token, safe='-._~+/=')}"
     return Response(status=302, headers=[("Location", location)])

@@ -4,8 +4,9 @@ The ALB keeps its session in cookies sharded as `<ALB_COOKIE_NAME>-0` … `-3` (
 possible): every one of those, and any other shard the request carries, is expired. Then the
 browser goes to `IDP_LOGOUT_URL` when one is set, with the close page as the post-logout
 redirect, or straight to the close page. `IDP_LOGOUT_URL` may place the close page's address
-itself with a `{close_url}` placeholder (Cognito's `logout_uri=`, for one); otherwise it is
-added as `post_logout_redirect_uri` (OpenID Connect RP-initiated logout).
+itself with a `{close_url}` placeholder (Cognito's `logout_uri=`, for one), or name a fixed
+return address (`logout_uri=`, `post_logout_redirect_uri=` or `redirect_uri=`, kept as is);
+otherwise it is added as `post_logout_redirect_uri` (OpenID Connect RP-initiated logout).
 """
 
 from __future__ import annotations
@@ -41,9 +42,16 @@ def close_url(request: Request) -> str:
     return f"https://{host}{CLOSE_PATH}" if host else CLOSE_PATH
 
 
+# A logout URL that already says where to go next (Cognito's `logout_uri`, as platform setup
+# writes it: the portal's close page, the one sign-out URL the app client must allow).
+_RETURN_PARAMETER = re.compile(r"[?&](logout_uri|post_logout_redirect_uri|redirect_uri)=")
+
+
 def idp_redirect(idp_logout_url: str, close: str) -> str:
     if "{close_url}" in idp_logout_url:
         return idp_logout_url.replace("{close_url}", quote(close, safe=""))
+    if _RETURN_PARAMETER.search(idp_logout_url):
+        return idp_logout_url
     separator = "&" if "?" in idp_logout_url else "?"
     return f"{idp_logout_url}{separator}post_logout_redirect_uri={quote(close, safe='')}"
 

@@ -23,7 +23,7 @@ USER_PREFIX = "user#"
 GROUP_PREFIX = "group#"
 
 _RANK = {role: len(ROLES) - index for index, role in enumerate(ROLES)}
-_CANONICAL = {role.lower(): role for role in ROLES}
+_CANONICAL = {role.lower(): role for role in ROLES}  # ASCII names: lower() is ASCII here
 
 
 def canonical_role(name: object) -> str | None:
@@ -33,7 +33,7 @@ def canonical_role(name: object) -> str | None:
     """
     if not isinstance(name, str):
         return None
-    return _CANONICAL.get(name.lower())
+    return _CANONICAL.get(ascii_lower(name))
 
 
 def rank(role: str) -> int:

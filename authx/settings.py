@@ -15,6 +15,7 @@ from typing import Any
 
 from authx.errors import Misconfigured
 from authx.roles import canonical_role
+from authx.token_roles import RbacRole, check_pattern
 
 _VARIABLES = (
     "GRANTS_TABLE",
@@ -22,6 +23,7 @@ _VARIABLES = (
     "ALB_ARNS",
     "ALB_PUBLIC_KEY_URL",
     "RBAC_ROLE_ARNS",
+    "RBAC_ROLE_ARN_PATTERN",
     "USER_CLAIM",
     "GROUPS_CLAIM",
     "IDP_LOGOUT_URL",
@@ -32,18 +34,9 @@ _VARIABLES = (
 )
 
 # arn:<partition>:iam::<account>:role/<path/>name
-_ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+_ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$", re.ASCII)
 # RFC 6265 cookie-name token characters (no separators, no spaces, no controls).
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
-
-
-@dataclass(frozen=True)
-class RbacRole:
-    """The IAM role assumed to log in as one Airflow role, and where it lives."""
-
-    arn: str
-    partition: str
-    account: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +52,8 @@ class Settings:
     cookie_name: str
     region: str
     require_verified_email: bool = True
+    # One ARN pattern for the token roles of every account (DESIGN §4); see token_roles.py.
+    rbac_role_pattern: str | None = None
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -113,18 +108,23 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
     idp_logout_url = environ.get("IDP_LOGOUT_URL", "").strip() or None
     if idp_logout_url is not None and not idp_logout_url.startswith("https://"):
         raise Misconfigured("IDP_LOGOUT_URL must be an https URL")
+    pattern = environ.get("RBAC_ROLE_ARN_PATTERN", "").strip()
+    raw_roles = environ.get("RBAC_ROLE_ARNS", "").strip()
+    if not pattern and not raw_roles:
+        raise Misconfigured("RBAC_ROLE_ARN_PATTERN (or RBAC_ROLE_ARNS) is not set")
     return Settings(
         grants_table=_required(environ, "GRANTS_TABLE"),
         environments_table=_required(environ, "ENVIRONMENTS_TABLE"),
         alb_arns=alb_arns,
         public_key_url=key_url.rstrip("/"),
-        rbac_roles=_rbac_roles(_required(environ, "RBAC_ROLE_ARNS")),
+        rbac_roles=_rbac_roles(raw_roles) if raw_roles or not pattern else {},
         user_claim=environ.get("USER_CLAIM", "").strip() or "email",
         groups_claim=environ.get("GROUPS_CLAIM", "").strip() or "groups",
         idp_logout_url=idp_logout_url,
         cookie_name=cookie_name,
         region=region,
         require_verified_email=_flag(environ, "REQUIRE_VERIFIED_EMAIL", default=True),
+        rbac_role_pattern=check_pattern(pattern) if pattern else None,
     )
 
 

@@ -4,11 +4,14 @@ Checks, in order, each failing with its own `TokenRefused` error (HTTP 401) befo
 the header is decoded safely; `kid` matches the strict pattern; `signer` is one of `ALB_ARNS`;
 `alg` is ES256 (pinned here, never taken from the token); the header's `exp` (which the ALB sets
 and no library checks) has not passed; the key comes from the configured key service (cached);
-the signature verifies with ES256 only; the payload's `exp` has not passed; with `USER_CLAIM=email`,
-`email_verified` is not false; the user claim is a valid user id (`roles.user_id`); the groups
-claim is a list of strings or a string. A field of the wrong JSON type fails its check (a 401,
-never a 500); `exp` must be a finite number. ALB tokens are base64url *with* padding: PyJWT
-2.15.1 accepts them.
+the signature verifies with ES256 only (R||S over the segments as sent, with `cryptography`:
+the header is parsed once, here, not again by a JWT library); the payload's `exp` has not
+passed; with `USER_CLAIM=email`, `email_verified` is not false; the user claim is a valid user
+id (`roles.user_id`); the groups claim is a list of strings or a string. A field of the wrong
+JSON type fails its check (a 401, never a 500); `exp` must be a finite number; `crit` (no
+extension is understood) and an unencoded payload (`b64`) are refused. ALB tokens are base64url
+*with* padding (which PyJWT 2.14.0 and 2.15.0 rejected): both forms are accepted, and tests keep
+a padded token.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from authx import keys
 from authx.errors import (
@@ -44,7 +50,8 @@ ALGORITHM = "ES256"
 LEEWAY_SECONDS = 5
 MAX_TOKEN_LENGTH = 16384
 MAX_USER_LENGTH = 256
-_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+_ES256 = ec.ECDSA(hashes.SHA256())
 
 
 @dataclass(frozen=True)
@@ -55,25 +62,54 @@ class Identity:
     groups: tuple[str, ...]
 
 
-def _b64url_json(segment: str) -> Any:
-    if not _SEGMENT.fullmatch(segment):
-        raise TokenMalformed("The sign-in token is malformed.")
+def _b64url(segment: str) -> bytes:
+    """A base64url segment, padded (as the ALB writes it) or not, decoded."""
+    stripped = segment.rstrip("=")
     try:
-        raw = base64.urlsafe_b64decode(segment.rstrip("=") + "=" * (-len(segment.rstrip("=")) % 4))
-        return json.loads(raw)
+        return base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4))
     except (binascii.Error, ValueError) as error:
         raise TokenMalformed("The sign-in token is malformed.") from error
 
 
-def unverified_header(token: str) -> dict[str, Any]:
-    """The token's header, decoded defensively; nothing in it is trusted yet."""
+def _json_object(segment: str) -> dict[str, Any]:
+    try:
+        value = json.loads(_b64url(segment))
+    except (ValueError, RecursionError) as error:  # not JSON or UTF-8, too deep, too long
+        raise TokenMalformed("The sign-in token is malformed.") from error
+    if not isinstance(value, dict):
+        raise TokenMalformed("The sign-in token is malformed.")
+    return value
+
+
+def split(token: str) -> tuple[str, str, str]:
+    """The three segments of a compact JWS, each checked to be base64url (padding allowed)."""
     parts = token.split(".")
-    if len(token) > MAX_TOKEN_LENGTH or len(parts) != 3 or not all(parts):
+    if len(token) > MAX_TOKEN_LENGTH or len(parts) != 3:
         raise TokenMalformed("The sign-in token is malformed.")
-    header = _b64url_json(parts[0])
-    if not isinstance(header, dict):
+    if not all(_SEGMENT.fullmatch(part) for part in parts):
         raise TokenMalformed("The sign-in token is malformed.")
-    return header
+    return parts[0], parts[1], parts[2]
+
+
+def _check_header(header: dict[str, Any]) -> None:
+    """Header fields authX does not use but must not ignore (RFC 7515 §4.1.11, RFC 7797)."""
+    if "crit" in header:  # authX understands no critical extension, so it must refuse any
+        raise TokenMalformed("The sign-in token asks for an extension authX does not support.")
+    if header.get("b64", True) is not True:  # an unencoded payload: never what the ALB sends
+        raise TokenMalformed("The sign-in token's payload is not base64url encoded.")
+
+
+def _verify_signature(key: ec.EllipticCurvePublicKey, token: str, signature: str) -> None:
+    """ES256 (RFC 7518 §3.4): a 64-byte R||S over the header and payload segments as sent."""
+    raw = _b64url(signature)
+    if len(raw) != 64:
+        raise SignatureInvalid("The sign-in token's signature is not valid.")
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    signing_input = token[: token.rindex(".")].encode("ascii")  # ASCII: checked by `split`
+    try:
+        key.verify(der, signing_input, _ES256)
+    except InvalidSignature as error:
+        raise SignatureInvalid("The sign-in token's signature is not valid.") from error
 
 
 def _check_exp(exp: Any, now: float) -> None:
@@ -153,33 +189,24 @@ def verify(token: str | None, settings: Settings, now: float) -> Identity:
     """Verify an ALB token and return the identity it carries, or raise a `TokenRefused`."""
     if not token:
         raise TokenMissing("You are not signed in.")
-    header = unverified_header(token)
+    header_segment, payload_segment, signature = split(token)
+    header = _json_object(header_segment)  # nothing in it is trusted yet
     kid = header.get("kid")
     if not isinstance(kid, str) or not keys.KID_PATTERN.fullmatch(kid):
         raise KidRejected("The sign-in token names an invalid key.")
     signer = header.get("signer")
     if not isinstance(signer, str) or signer not in settings.alb_arns:
         raise SignerRejected("The sign-in token was not issued by this load balancer.")
-    if header.get("alg") != ALGORITHM:  # a str compare: any other JSON type is refused
+    if header.get("alg") != ALGORITHM:  # pinned; a str compare, so any other JSON type fails
         raise AlgorithmRejected("The sign-in token is not signed with ES256.")
+    _check_header(header)
     _check_exp(header.get("exp"), now)
-    key = keys.public_key(settings.public_key_url, kid)
-    try:
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=[ALGORITHM],
-            options={
-                "verify_exp": False,  # checked below against the same clock as the header
-                "verify_aud": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "verify_iss": False,
-            },
-        )
-    except jwt.InvalidTokenError as error:
-        raise SignatureInvalid("The sign-in token's signature is not valid.") from error
+    _verify_signature(keys.public_key(settings.public_key_url, kid), token, signature)
+    claims = _json_object(payload_segment)
     _check_exp(claims.get("exp"), now)
+    for name in ("sub", "jti"):  # unused, but a token that misstates them is not well formed
+        if name in claims and not isinstance(claims[name], str):
+            raise TokenMalformed(f"The sign-in token's {name} claim is not a string.")
     if settings.user_claim == "email" and settings.require_verified_email:
         _check_email_verified(claims)
     return Identity(

@@ -1,8 +1,11 @@
 """The browser journey's local stack: the local stack (devstack/stack.py) plus the dev OIDC
 IdP, the local ALB front and the MWAA web server stand-ins, wired together.
 
-    browser ─► front (http://<env>.airflow.localhost:<port>) ─► authX (in devstack's Lambda)
-                 │  authenticate-oidc ─► dev IdP (http://idp.localhost:<idp port>)
+    browser ─► front (http://<env>.airflow.localhost:<port>, the portal on
+               http://airflow.localhost:<port>) ─► authX (in devstack's Lambda)
+                 │  authenticate-oidc ─► dev IdP (http://idp.localhost:<idp port>), or
+                 │  authenticate-cognito ─► dev IdP as the user pool's domain
+                 │  (http://auth.airflow.localhost:<idp port>, `BrowserStack(sign_in="cognito")`)
                  └─ forward (IP target group) ─► the environment's web server stand-in
 
 Used by `make up` (scripts/up.py), the browser tests and bench/browser_signin.py.
@@ -27,6 +30,11 @@ BASE_DOMAIN = "airflow.localhost"
 IDP_HOST = "idp.localhost"
 CLIENT_ID = "mwaa-gate"
 CLIENT_SECRET = "devstack-oidc-secret"  # noqa: S105 - the landscape's sample secret
+# authenticate-cognito: the user pool's custom domain, served by the dev IdP (as the hosted UI
+# of a pool that federates a SAML IdP: the groups arrive as `custom:idp-groups`, "[a, b]").
+COGNITO_DOMAIN = "auth.airflow.localhost"
+COGNITO_GROUPS_ATTRIBUTE = "custom:idp-groups"
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/devstack"
 SAMPLE_USERS = (
     User("alice@example.com", "Alice", ("data-team",)),
     User("bob@example.com", "Bob", ("data-team",)),
@@ -42,14 +50,19 @@ class BrowserStack(LocalStack):
         idp_port: int = 0,
         create_seconds: str = "0",
         presets: Iterable[User] = SAMPLE_USERS,
+        sign_in: str = "oidc",
     ):
         super().__init__(stack, create_seconds=create_seconds)
+        if sign_in not in ("oidc", "cognito"):
+            raise ValueError("sign_in is 'oidc' or 'cognito'")
+        self.sign_in = sign_in
         self.front_port = front_port or free_port()
         self.idp_port = idp_port
         self.presets = list(presets)
         self.idp: IdentityProvider | None = None
         self.front: Front | None = None
         self.fleet: Fleet | None = None
+        self.cognito_client_id = ""  # the user pool's app client, with sign_in="cognito"
 
     def start(self) -> None:
         """devstack, IdP, landscape and platform setup, the front, `chalice local`."""
@@ -60,17 +73,22 @@ class BrowserStack(LocalStack):
         self.idp = IdentityProvider(
             CLIENT_ID,
             CLIENT_SECRET,
-            redirect_uri_pattern=rf"http://{label}\.{domain}:{self.front_port}/oauth2/idpresponse",
+            # Every environment host, and the portal on BASE_DOMAIN itself.
+            redirect_uri_pattern=(
+                rf"http://(?:{label}\.)?{domain}:{self.front_port}/oauth2/idpresponse"
+            ),
             post_logout_pattern=rf"https://(?:{label}\.)?{domain}/logout/close",
             local_url=LocalOrigins(self.front_port, {IDP_HOST: self.idp_port}).to_local,
             presets=self.presets,
             port=self.idp_port,
             browser_host=IDP_HOST,
+            groups_attribute=COGNITO_GROUPS_ATTRIBUTE if self.sign_in == "cognito" else None,
         ).start()
         self.idp_port = self.idp.port
         self.stack.callback(self.idp.stop)
         self.step(f"dev OIDC identity provider at {self.idp.issuer}")
-        settings = {**self.build_landscape(base_domain=BASE_DOMAIN), **self.oidc_settings()}
+        settings = self.build_landscape(base_domain=BASE_DOMAIN)
+        settings |= self.cognito_settings() if self.sign_in == "cognito" else self.oidc_settings()
         report = self.platform_setup(settings)
         self.step(f"platform setup: {report.summary()}")
         assert self.server is not None
@@ -82,7 +100,8 @@ class BrowserStack(LocalStack):
             signing_key=self.signing_key,
             web_servers=self.fleet.lookup,
             port=self.front_port,
-            local_ports={IDP_HOST: self.idp_port},
+            local_ports={IDP_HOST: self.idp_port, COGNITO_DOMAIN: self.idp_port},
+            cognito_domains={COGNITO_DOMAIN: f"http://{COGNITO_DOMAIN}:{self.idp_port}"},
         ).start()
         self.stack.callback(self.front.stop)
         self.step(f"local ALB front on http://*.{BASE_DOMAIN}:{self.front.port}")
@@ -101,6 +120,38 @@ class BrowserStack(LocalStack):
             "IDP_LOGOUT_URL": f"https://{IDP_HOST}/logout?client_id={CLIENT_ID}",
         }
 
+    def cognito_settings(self) -> dict[str, str]:
+        """A user pool in devstack (moto's Cognito), its custom domain and an app client with
+        a secret; the dev IdP accepts that client. Platform setup derives authX's logout URL
+        (the domain's `/logout?client_id=…&logout_uri=…`)."""
+        assert self.idp is not None
+        cognito = self.client("cognito-idp")
+        pool = cognito.create_user_pool(PoolName="mwaa-users")["UserPool"]
+        cognito.create_user_pool_domain(
+            Domain=COGNITO_DOMAIN,
+            UserPoolId=pool["Id"],
+            CustomDomainConfig={"CertificateArn": CERTIFICATE},
+        )
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool["Id"],
+            ClientName="mwaa-gate",
+            GenerateSecret=True,
+            AllowedOAuthFlows=["code"],
+            AllowedOAuthScopes=["openid", "email", "profile"],
+            AllowedOAuthFlowsUserPoolClient=True,
+            LogoutURLs=[f"https://{BASE_DOMAIN}/logout/close"],
+        )["UserPoolClient"]
+        self.idp.add_client(client["ClientId"], client["ClientSecret"])
+        self.cognito_client_id = client["ClientId"]
+        return {
+            "ALB_AUTH_ACTION": "authenticate-cognito",
+            "COGNITO_USER_POOL_ARN": pool["Arn"],
+            "COGNITO_USER_POOL_CLIENT_ID": client["ClientId"],
+            "COGNITO_USER_POOL_DOMAIN": COGNITO_DOMAIN,
+            "COGNITO_SCOPE": "openid email profile",
+            "GROUPS_CLAIM": COGNITO_GROUPS_ATTRIBUTE,
+        }
+
     def onboard_private(
         self, names: Iterable[str], airflow_version: str | None = None
     ) -> dict[str, dict[str, Any]]:
@@ -117,6 +168,11 @@ class BrowserStack(LocalStack):
 
     def _vpcs(self) -> list[Any]:
         return self.client("ec2").describe_vpcs()["Vpcs"]
+
+    def portal_url(self) -> str:
+        """The portal (`GET /` on BASE_DOMAIN, the default PORTAL_HOST) as the browser opens it."""
+        assert self.front is not None
+        return self.front.url(BASE_DOMAIN, "/")
 
     def login_url(self, record: dict[str, Any]) -> str:
         """The environment's login URL as the browser opens it on this machine."""

@@ -71,6 +71,18 @@ class LocalStack:
             )
         return self._clients[service]
 
+    def new_client(self, service: str, region: str = REGION) -> Any:
+        """A client of its own (not shared): for `landscape.in_account`, which marks it."""
+        assert self.server is not None
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.server.url,
+            config=Config(inject_host_prefix=False, retries={"max_attempts": 2}),
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
     def start_devstack(self) -> None:
         self.server = devstack.server(env={"DEVSTACK_MWAA_CREATE_SECONDS": self.create_seconds})
         self.stack.callback(self.server.stop)

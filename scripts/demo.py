@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ class Demo(LocalStack):
     def __init__(self, stack: contextlib.ExitStack):
         super().__init__(stack, create_seconds=CREATE_SECONDS)
         self.number = 0
+        self.member: dict[str, Any] = {}  # the member account, once made
 
     # --- output ----------------------------------------------------------------------------
 
@@ -56,8 +59,10 @@ class Demo(LocalStack):
 
     # --- the ALB side ------------------------------------------------------------------------
 
-    def alb_request(self, path: str, token: str | None, **query: str) -> dict[str, Any]:
-        headers = {"host": "login.airflow.example.com"}
+    def alb_request(
+        self, path: str, token: str | None, host: str = "login.airflow.example.com", **query: str
+    ) -> dict[str, Any]:
+        headers = {"host": host}
         if token:
             headers["x-amzn-oidc-data"] = token
             headers["cookie"] = "AWSELBAuthSessionCookie-0=part0; AWSELBAuthSessionCookie-1=part1"
@@ -130,11 +135,13 @@ def story(demo: Demo) -> None:
     analytics = demo.wait_for("analytics", "READY")
     reporting = demo.wait_for("reporting", "READY")
     demo.step(f"both READY: {analytics['login_url']} and {reporting['login_url']}")
+
+    finance = member_account_environment(demo)
     rules = client("elbv2").describe_rules(ListenerArn=alb_landscape["listener_arn"])["Rules"]
     demo.detail(
         "listener rules: "
         + ", ".join(sorted((r["Priority"] for r in rules if not r["IsDefault"]), key=int))
-        + " (platform: 1-2 logout, 10000 login → authX; per environment: 1000+n, 20000+n)"
+        + " (platform: 1-2 logout, 3 portal, 10000 login → authX; per environment: 1000+n, 20000+n)"
     )
 
     grant = demo.script(
@@ -152,12 +159,22 @@ def story(demo: Demo) -> None:
     access = demo.script("access", "alice@example.com", "--groups", "data-team")
     roles = {e["environment"]: e["rbac_role"] for e in access["environments"]}
     demo.step(f"access alice@example.com --groups data-team → {roles}")
-    demo.check(roles == {"analytics": "Admin", "reporting": "Viewer"}, f"unexpected {roles}")
+    demo.check(
+        roles == {"analytics": "Admin", "reporting": "Viewer", "finance": "Viewer"},
+        f"unexpected {roles}",
+    )
 
     signer = alb_landscape["load_balancer_arn"]
     signing_key = demo.signing_key
     alice = alb.mint(
         signing_key, {"email": "alice@example.com", "groups": ["data-team"]}, signer=signer
+    )
+    response = demo.alb_request("/", alice, host=landscape.BASE_DOMAIN)
+    listed = re.findall(r"<h2>([^<]+)</h2>.*?Your role: <strong>(\w+)</strong>", response["body"])
+    demo.step(f"alice opens the portal https://{landscape.BASE_DOMAIN}/ → {dict(listed)}")
+    demo.check(
+        response["statusCode"] == 200 and dict(listed) == roles,
+        f"the portal should list {roles}, not {listed}",
     )
     response = demo.alb_request(alb.LOGIN_PATH, alice, mwaa_env="analytics")
     location = (header(response, "location") or [""])[0]
@@ -168,6 +185,17 @@ def story(demo: Demo) -> None:
             f"https://{analytics['login_host']}/aws_mwaa/aws-console-sso?login=true#"
         ),
         f"unexpected login answer {response['statusCode']}",
+    )
+    response = demo.alb_request(alb.LOGIN_PATH, alice, mwaa_env="finance")
+    location = (header(response, "location") or [""])[0]
+    demo.step(
+        f"alice logs in to finance (account {landscape.MEMBER_ACCOUNT}) → "
+        f"{response['statusCode']} {redact(location)}"
+    )
+    demo.check(
+        response["statusCode"] == 302
+        and location.startswith(f"https://{finance['login_host']}/aws_mwaa/aws-console-sso?"),
+        f"unexpected login answer {response['statusCode']} for finance",
     )
     bob = alb.mint(
         signing_key, {"email": "bob@example.com", "groups": ["data-team"]}, signer=signer
@@ -201,10 +229,106 @@ def story(demo: Demo) -> None:
         f"environment rules left {len(per_environment)}"
     )
     demo.check(
-        left == ["analytics"] and len(per_environment) == 2, "offboarding left things behind"
+        # analytics' two rules and finance's two (another account's environment, still READY)
+        left == ["analytics"] and len(per_environment) == 4,
+        "offboarding left things behind",
     )
+    offboard_member_environment(demo, finance)
     error = demo.script("get-environment", "nope", expect=1)
     demo.detail(f"get-environment nope → exit 1: {error.splitlines()[-1] if error else ''}")
+
+
+def member_account_environment(demo: Demo) -> dict[str, Any]:
+    """Another account of the organisation: it runs the member template, holds a private
+    environment `finance`, which is onboarded across accounts."""
+    member = landscape.member_account(demo.new_client)
+    demo.step(
+        f"member account {member['account_id']}: templates/member-account.yaml deployed "
+        "by CloudFormation (role mwaa-gate-local-member, token roles "
+        "mwaa-gate-local-airflow-<Role>); VPC 10.20.0.0/16"
+    )
+    mwaa = member["client"]("mwaa")
+    mwaa.create_environment(
+        Name="finance",
+        ExecutionRoleArn=f"arn:aws:iam::{member['account_id']}:role/mwaa-execution",
+        SourceBucketArn="arn:aws:s3:::finance-dags",
+        DagS3Path="dags",
+        NetworkConfiguration={
+            "SubnetIds": member["subnet_ids"],
+            "SecurityGroupIds": [member["security_group_id"]],
+        },
+        WebserverAccessMode="PRIVATE_ONLY",
+    )
+    deadline = time.monotonic() + 60
+    while mwaa.get_environment(Name="finance")["Environment"]["Status"] != "AVAILABLE":
+        demo.check(time.monotonic() < deadline, "finance did not become AVAILABLE")
+        time.sleep(0.2)
+    record = demo.script(
+        "onboard-environment", "finance", "--attach", "--account", member["account_id"]
+    )
+    demo.step(f"onboard-environment finance --attach --account {member['account_id']}")
+    demo.detail(f"→ {record['status']}")
+    finance = demo.wait_for("finance", "READY")
+    peering = demo.client("ec2").describe_vpc_peering_connections(
+        VpcPeeringConnectionIds=[finance["peering_connection_id"]]
+    )["VpcPeeringConnections"][0]
+    requester, accepter = peering["RequesterVpcInfo"], peering["AccepterVpcInfo"]
+    demo.detail(
+        f"peering {peering['VpcPeeringConnectionId']} {peering['Status']['Code']}: requested by "
+        f"{requester['OwnerId']} ({requester['VpcId']}), accepted by {accepter['OwnerId']} "
+        f"({accepter['VpcId']})"
+    )
+    ingress = [
+        r
+        for r in member["client"]("ec2").describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [member["security_group_id"]]}]
+        )["SecurityGroupRules"]
+        if not r["IsEgress"]
+    ]
+    demo.detail(
+        "member security group allows 443 from "
+        + ", ".join(r["ReferencedGroupInfo"]["GroupId"] for r in ingress)
+        + f" (the ALB's, account {requester['OwnerId']}); targets {finance['endpoint_ips']}"
+    )
+    demo.check(
+        accepter["OwnerId"] == member["account_id"] and len(ingress) == 1,
+        "the member account was not connected",
+    )
+    demo.member = member
+    return finance
+
+
+def offboard_member_environment(demo: Demo, finance: dict[str, Any]) -> None:
+    member = demo.member
+    record = demo.script("offboard-environment", "finance")
+    demo.step(f"offboard-environment finance → {record['status']}")
+    demo.wait_for("finance", "OFFBOARDED")
+    ec2 = member["client"]("ec2")
+    live = [
+        p["VpcPeeringConnectionId"]
+        for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
+        if p["Status"]["Code"] not in ("deleted", "rejected", "failed")
+    ]
+    ingress = [
+        r
+        for r in ec2.describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [member["security_group_id"]]}]
+        )["SecurityGroupRules"]
+        if not r["IsEgress"]
+    ]
+    routes = [
+        route
+        for table in ec2.describe_route_tables(RouteTableIds=member["route_table_ids"])[
+            "RouteTables"
+        ]
+        for route in table["Routes"]
+        if route.get("VpcPeeringConnectionId")
+    ]
+    demo.detail(
+        f"left in account {member['account_id']}: peerings {live}, ingress rules "
+        f"{len(ingress)}, peering routes {len(routes)}"
+    )
+    demo.check(not live and not ingress and not routes, "offboarding left things behind")
 
 
 def main() -> int:

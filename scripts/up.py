@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
     with contextlib.ExitStack() as stack:
         up = Up(stack, front_port=args.port, idp_port=args.idp_port)
         try:
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                 "\nmwaa-gate runs locally. Open in Chromium, Chrome, Firefox or Edge:\n"
                 f"  sign in:    {up.login_url(records['analytics'])}\n"
                 f"              (choose alice@example.com at the dev IdP)\n"
+                f"  portal:     {up.portal_url()}  (the signed-in user's environments)\n"
                 f"  admin API:  {up.api_url}  (scripts/admin/* with MWAA_GATE_URL={up.api_url} "
                 "MWAA_GATE_AUTH=none)\n"
                 f"  dev IdP:    {up.idp.issuer}/.well-known/openid-configuration\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import metrics
 from chalicelib.records import clock, environments_repo
 from chalicelib.records.environments_repo import HostnameTaken, RecordChanged
 
@@ -173,6 +174,7 @@ def onboard(settings: Settings, request: OnboardRequest, actor: str) -> tuple[in
             after=record,
         )
         _start_onboard(settings, record)
+        metrics.count(metrics.ONBOARDINGS_STARTED)
         return (200 if retry else 202), public(record)
     raise ServiceUnavailableError("the environment record kept changing; retry the request")
 

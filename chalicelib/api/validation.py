@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -44,6 +45,9 @@ MAX_HOSTNAME = 253
 MAX_EMAIL = 254
 MAX_GROUP_ID = 256
 MAX_GROUPS = 100
+# The stage setting that bounds `create.ExecutionRoleArn` (and the steps' iam:PassRole).
+EXECUTION_ROLE_PREFIX = "MWAA_EXECUTION_ROLE_PREFIX"
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/(?P<path_and_name>[\w+=,.@/-]+)", re.ASCII)
 # RFC 3339 date-time (the ISO 8601 profile JSON Schema's `date-time` names), ASCII digits only.
 DATE_TIME = (
     r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]{1,6})?"
@@ -107,6 +111,27 @@ def hostname_problem(value: str) -> str | None:
     last starting with a letter (so never an IP address), at most 253 characters."""
     if len(value) > MAX_HOSTNAME or not _HOSTNAME.fullmatch(value):
         return f"must be a DNS host name such as airflow.example.com (got {_shown(value)})"
+    return None
+
+
+def execution_role_problem(arn: str, prefix: str | None = None) -> str | None:
+    """The execution roles this deployment may hand to MWAA: those whose path and name start
+    with the stage's MWAA_EXECUTION_ROLE_PREFIX (its iam:PassRole is limited to the same,
+    `role/<prefix>*`). Without the setting, the deployment creates no environments."""
+    if prefix is None:
+        prefix = os.environ.get(EXECUTION_ROLE_PREFIX, "")
+    prefix = prefix.strip().lstrip("/")
+    if not prefix:
+        return (
+            f"this deployment does not create MWAA environments ({EXECUTION_ROLE_PREFIX} is "
+            "not set); onboard an existing environment with mode attach"
+        )
+    match = ROLE_ARN.fullmatch(arn)
+    if match is None or not match["path_and_name"].startswith(prefix):
+        return (
+            f"must be an IAM role whose path and name start with {_shown(prefix)}, the roles "
+            f"this deployment may pass to MWAA (got {_shown(arn)})"
+        )
     return None
 
 
@@ -280,9 +305,14 @@ def onboard_request(body: dict[str, Any]) -> OnboardRequest:
         if create is None:
             problems.add("create", "required when mode is create")
         else:
-            for field, problem in mwaa_model.create_environment_problems(create, "create"):
+            found = mwaa_model.create_environment_problems(create, "create")
+            for field, problem in found:
                 problems.add(field, problem)
             if isinstance(create, dict):
+                role = create.get("ExecutionRoleArn")
+                role_ok = all(field != "create.ExecutionRoleArn" for field, _ in found)
+                if isinstance(role, str) and role_ok and (problem := execution_role_problem(role)):
+                    problems.add("create.ExecutionRoleArn", problem)
                 access = create.get("WebserverAccessMode", DEFAULT_ACCESS_MODE)
                 if access not in ACCESS_MODES:
                     problems.add(

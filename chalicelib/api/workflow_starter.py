@@ -107,7 +107,73 @@ def state(arn: str | None) -> dict[str, Any] | None:
     for field, key in (("startDate", "started_at"), ("stopDate", "stopped_at")):
         if response.get(field):
             result[key] = response[field].isoformat()
+    if response["status"] in STEP_STATUSES:
+        result.update(steps(arn, running=response["status"] == "RUNNING"))
     return result
+
+
+# Where an execution is, from its history (newest first, a few pages at most): the state it
+# entered last, and for a failed one the state whose task failed last (the step that failed
+# before compensation ran), with that task's error.
+STEP_STATUSES = ("RUNNING", "FAILED", "TIMED_OUT", "ABORTED")
+HISTORY_PAGES = 3
+TASK_FAILURES = {
+    "TaskFailed": "taskFailedEventDetails",
+    "TaskTimedOut": "taskTimedOutEventDetails",
+    "TaskStartFailed": "taskStartFailedEventDetails",
+    "TaskSubmitFailed": "taskSubmitFailedEventDetails",
+    "LambdaFunctionFailed": "lambdaFunctionFailedEventDetails",
+    "LambdaFunctionTimedOut": "lambdaFunctionTimedOutEventDetails",
+    "LambdaFunctionStartFailed": "lambdaFunctionStartFailedEventDetails",
+    "LambdaFunctionScheduleFailed": "lambdaFunctionScheduleFailedEventDetails",
+}
+
+
+def _history(arn: str) -> list[dict[str, Any]]:
+    """The newest events (a few pages), newest first — sorted by id here too, since not every
+    implementation honours `reverseOrder` (moto's does not)."""
+    params: dict[str, Any] = {"executionArn": arn, "reverseOrder": True, "maxResults": 100}
+    events: list[dict[str, Any]] = []
+    for _ in range(HISTORY_PAGES):
+        page = aws_clients.stepfunctions().get_execution_history(**params)
+        events.extend(page.get("events", []))
+        if not page.get("nextToken"):
+            break
+        params["nextToken"] = page["nextToken"]
+    return sorted(events, key=lambda event: int(event.get("id") or 0), reverse=True)
+
+
+def _cause(details: dict[str, Any]) -> str:
+    """A task's cause; a Lambda's is JSON with `errorMessage`."""
+    cause = str(details.get("cause") or "")
+    try:
+        document = json.loads(cause)
+    except ValueError:
+        return cause[:2000]
+    if isinstance(document, dict) and "errorMessage" in document:
+        return str(document["errorMessage"])[:2000]
+    return cause[:2000]
+
+
+def steps(arn: str, running: bool) -> dict[str, Any]:
+    """`current_step` (running) or `failed_step` and `failure` (ended), when the history
+    shows them; nothing when it cannot be read (the record still says what happened)."""
+    failure: dict[str, Any] | None = None
+    try:
+        for event in _history(arn):
+            kind = event.get("type", "")
+            if kind.endswith("StateEntered"):
+                name = event.get("stateEnteredEventDetails", {}).get("name")
+                if running:
+                    return {"current_step": name} if name else {}
+                if failure is not None:
+                    return {"failed_step": name, "failure": failure} if name else {}
+            elif not running and failure is None and kind in TASK_FAILURES:
+                details = event.get(TASK_FAILURES[kind]) or {}
+                failure = {"error": str(details.get("error") or kind), "cause": _cause(details)}
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("GetExecutionHistory failed", extra={"execution": arn, "error": str(error)})
+    return {}
 
 
 def exists(arn: str | None) -> bool:

@@ -110,7 +110,7 @@ def name_of(cfg: StageConfig, alarm: Alarm) -> str:
     return f"{cfg.deployment}-{alarm.suffix}"
 
 
-def _parameters(cfg: StageConfig, alarm: Alarm) -> dict[str, Any]:
+def put_parameters(cfg: StageConfig, alarm: Alarm) -> dict[str, Any]:
     actions = [cfg.alarm_topic_arn] if cfg.alarm_topic_arn else []
     return {
         "AlarmName": name_of(cfg, alarm),
@@ -151,7 +151,7 @@ def ensure(cloudwatch: Any, report: Report, cfg: StageConfig, alarms: list[Alarm
     tags = [{"Key": k, "Value": v} for k, v in cfg.tag.items()]
     note = "" if cfg.alarm_topic_arn else "no ALARM_TOPIC_ARN: no notification"
     for alarm in alarms:
-        parameters = _parameters(cfg, alarm)
+        parameters = put_parameters(cfg, alarm)
         name = parameters["AlarmName"]
         current = existing.get(name)
         if current is None:

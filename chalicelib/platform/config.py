@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib.oidc import DEFAULT_SESSION_TIMEOUT
+from authx import portal_settings
+from authx.errors import Misconfigured
+from chalicelib import oidc
 from chalicelib.workflow.tags import DEPLOYMENT
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +40,8 @@ DEFAULT_LOG_RETENTION_DAYS = 90
 # Target group names hold at most 32 characters; `<DEPLOYMENT_NAME>-authx` must fit.
 MAX_DEPLOYMENT_NAME = 26
 DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+# MWAA_EXECUTION_ROLE_PREFIX: the start of an IAM role's path and name (no wildcards).
+EXECUTION_ROLE_PREFIX = re.compile(r"/?[A-Za-z0-9+=,.@_/-]{1,200}")
 REQUIRED = (
     "ENVIRONMENTS_TABLE",
     "GRANTS_TABLE",
@@ -46,13 +50,7 @@ REQUIRED = (
     "DEPLOYMENT_NAME",
     "ALB_LISTENER_ARN",
     "BASE_DOMAIN",
-    "OIDC_ISSUER",
-    "OIDC_AUTHORIZATION_ENDPOINT",
-    "OIDC_TOKEN_ENDPOINT",
-    "OIDC_USER_INFO_ENDPOINT",
-    "OIDC_CLIENT_ID",
-    "OIDC_CLIENT_SECRET_ARN",
-)
+)  # and the sign-in action's own settings (chalicelib.oidc.problems)
 
 
 class ConfigError(Exception):
@@ -76,6 +74,11 @@ class StageConfig:
     @property
     def tag(self) -> dict[str, str]:
         return {DEPLOYMENT: self.deployment}
+
+    @property
+    def portal_host(self) -> str:
+        """The portal's host: `PORTAL_HOST`, default `BASE_DOMAIN` (lower-case, no final dot)."""
+        return (self.get("PORTAL_HOST") or self.get("BASE_DOMAIN")).rstrip(".").lower()
 
     @property
     def listener_arn(self) -> str:
@@ -140,6 +143,12 @@ class StageConfig:
                 f"DEPLOYMENT_NAME must be 1-{MAX_DEPLOYMENT_NAME} letters, digits and '-' "
                 "(it names the authX target group, at most 32 characters)"
             )
+        prefix = self.get("MWAA_EXECUTION_ROLE_PREFIX")
+        if prefix and not EXECUTION_ROLE_PREFIX.fullmatch(prefix):
+            problems.append(
+                "MWAA_EXECUTION_ROLE_PREFIX must be the start of an IAM role's path and name "
+                "(letters, digits and +=,.@_-/, no wildcards), e.g. mwaa-gate/ or mwaa-"
+            )
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             problems.append(
                 "LOG_RETENTION_DAYS must be one of CloudWatch Logs' values: "
@@ -153,9 +162,11 @@ class StageConfig:
                 f"ALARM_TOPIC_ARN is in {topic['region']}, but alarms live in the listener's "
                 f"region {self.region} (CloudWatch notifies topics of its own region)"
             )
-        timeout = self.get("OIDC_SESSION_TIMEOUT", str(DEFAULT_SESSION_TIMEOUT))
-        if not timeout.isdigit():
-            problems.append("OIDC_SESSION_TIMEOUT must be a number of seconds")
+        problems.extend(oidc.problems(self.variables))
+        try:  # the same check authX makes when it starts
+            portal_settings.from_environ(self.variables)
+        except Misconfigured as error:
+            problems.append(str(error))
         if problems:
             raise ConfigError(f"stage {self.stage}: " + "; ".join(problems))
 

@@ -1,9 +1,12 @@
 """The platform's listener rules on the stage's HTTPS listener (priorities: see workflow.routing).
 
-    1      /logout, /logout/       authenticate-oidc → authX
-    2      /logout/close           → authX, without authentication (it would sign in again)
-    10000  /aws_mwaa/aws-console-sso  authenticate-oidc → authX
+    1      /logout, /logout/             authenticate → authX
+    2      /logout/close                 → authX, unauthenticated (it would sign in again)
+    3      host PORTAL_HOST, path /      authenticate → authX (the portal)
+    10000  /aws_mwaa/aws-console-sso     authenticate → authX
 
+"authenticate" is the stage's sign-in action, `authenticate-oidc` or `authenticate-cognito`
+(`chalicelib.oidc`); changing the choice rewrites the rules on the next run.
 Each rule carries the deployment tag and `mwaa-gate:platform-rule=<key>`, which is how setup
 finds its own rules again and never touches anyone else's (the per-environment rules carry
 `mwaa-gate:environment` instead). The OIDC client secret is read from Secrets Manager when a
@@ -32,32 +35,37 @@ class Rule:
     priority: int
     paths: tuple[str, ...]
     authenticate: bool
+    hosts: tuple[str, ...] = ()
 
 
-RULES = (
-    Rule("logout", 1, ("/logout", "/logout/"), authenticate=True),
-    Rule("logout-close", 2, ("/logout/close",), authenticate=False),
-    Rule("login", 10000, (LOGIN_PATH,), authenticate=True),
-)
+PORTAL_PRIORITY = 3
 
 
-def oidc_config(cfg: StageConfig) -> dict[str, Any]:
-    """authenticate-oidc settings without the client secret."""
-    return oidc.authenticate_config(cfg.variables)
+def rules(cfg: StageConfig) -> tuple[Rule, ...]:
+    """The platform rules of this stage (the portal's host comes from its settings)."""
+    return (
+        Rule("logout", 1, ("/logout", "/logout/"), authenticate=True),
+        Rule("logout-close", 2, ("/logout/close",), authenticate=False),
+        Rule("portal", PORTAL_PRIORITY, ("/",), authenticate=True, hosts=(cfg.portal_host,)),
+        Rule("login", 10000, (LOGIN_PATH,), authenticate=True),
+    )
 
 
 def conditions(rule: Rule) -> list[dict[str, Any]]:
-    return [{"Field": "path-pattern", "PathPatternConfig": {"Values": list(rule.paths)}}]
+    found: list[dict[str, Any]] = []
+    if rule.hosts:
+        found.append({"Field": "host-header", "HostHeaderConfig": {"Values": list(rule.hosts)}})
+    found.append({"Field": "path-pattern", "PathPatternConfig": {"Values": list(rule.paths)}})
+    return found
 
 
-def actions(rule: Rule, group_arn: str, oidc: dict[str, Any], secret: str | None) -> list[dict]:
+def actions(
+    rule: Rule, group_arn: str, variables: dict[str, str], secret: str | None
+) -> list[dict[str, Any]]:
     forward = {"Type": "forward", "TargetGroupArn": group_arn}
     if not rule.authenticate:
         return [{**forward, "Order": 1}]
-    authenticate = {"Type": "authenticate-oidc", "Order": 1, "AuthenticateOidcConfig": dict(oidc)}
-    if secret is not None:
-        authenticate["AuthenticateOidcConfig"]["ClientSecret"] = secret
-    return [authenticate, {**forward, "Order": 2}]
+    return [oidc.authenticate_action(variables, secret), {**forward, "Order": 2}]
 
 
 # --- comparing what is with what should be -------------------------------------------------------
@@ -80,17 +88,8 @@ def _action_shape(found: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
                 action.get("ForwardConfig", {}).get("TargetGroups", [{}])[0].get("TargetGroupArn")
             )
             shape.append(("forward", target))
-        elif action["Type"] == "authenticate-oidc":
-            config = action.get("AuthenticateOidcConfig", {})
-            settings = tuple(
-                sorted(
-                    (key, str(value))
-                    for key, value in config.items()
-                    if key not in ("ClientSecret", "UseExistingClientSecret")
-                    and key != "AuthenticationRequestExtraParams"
-                )
-            )
-            shape.append(("authenticate-oidc", settings))
+        elif action["Type"] in oidc.ACTIONS:
+            shape.append(oidc.comparable(action))
         else:
             shape.append((action["Type"],))
     return shape
@@ -147,20 +146,22 @@ def ensure(
     rotate_client_secret: bool = False,
 ) -> None:
     existing = ours(elbv2, cfg)
-    config = oidc_config(cfg)
+    variables = cfg.variables
+    with_secret = oidc.needs_client_secret(variables)
     secret: str | None = None
 
-    def the_secret() -> str:
+    def the_secret() -> str | None:
         nonlocal secret
-        if secret is None:
+        if secret is None and with_secret:
             secret = oidc.client_secret(secretsmanager, cfg.get("OIDC_CLIENT_SECRET_ARN"))
         return secret
 
     tags = [{"Key": k, "Value": v} for k, v in cfg.tag.items()]
-    for rule in RULES:
-        label = f"{rule.key} (priority {rule.priority}: {' '.join(rule.paths)})"
+    for rule in rules(cfg):
+        where = " ".join((*rule.hosts, *rule.paths))
+        label = f"{rule.key} (priority {rule.priority}: {where})"
         found = existing.pop(rule.key, None)
-        compare = actions(rule, group_arn, config, None)
+        compare = actions(rule, group_arn, variables, None)
         if found is None:
             holder = _priority_holders(elbv2, cfg.listener_arn).get(rule.priority)
             if holder:
@@ -176,14 +177,14 @@ def ensure(
                 Priority=rule.priority,
                 Conditions=conditions(rule),
                 Actions=actions(
-                    rule, group_arn, config, the_secret() if rule.authenticate else None
+                    rule, group_arn, variables, the_secret() if rule.authenticate else None
                 ),
                 Tags=[*tags, {"Key": RULE_TAG, "Value": rule.key}],
             )
             report.add(CREATE, KIND, label)
             continue
         changed = []
-        rotate = rotate_client_secret and rule.authenticate
+        rotate = rotate_client_secret and rule.authenticate and with_secret
         same = _same(found, rule, compare)
         if not same or rotate:
             if not report.plan:
@@ -191,7 +192,7 @@ def ensure(
                     RuleArn=found["RuleArn"],
                     Conditions=conditions(rule),
                     Actions=actions(
-                        rule, group_arn, config, the_secret() if rule.authenticate else None
+                        rule, group_arn, variables, the_secret() if rule.authenticate else None
                     ),
                 )
             changed.append("client secret" if same else "conditions, actions")

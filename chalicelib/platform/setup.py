@@ -21,6 +21,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from authx.roles import ROLES
+from chalicelib import oidc
 
 from . import (
     alarms,
@@ -46,6 +47,7 @@ AUTHX_OPTIONAL = (
     "IDP_LOGOUT_URL",
     "ALB_PUBLIC_KEY_URL",
     "ALB_COOKIE_NAME",
+    "PORTAL_CONTACT",
 )
 
 
@@ -86,7 +88,9 @@ def load_balancer_arn(elbv2: Any, cfg: StageConfig) -> str:
     listeners = elbv2.describe_listeners(ListenerArns=[cfg.listener_arn])["Listeners"]
     listener = listeners[0]
     if listener.get("Protocol") != "HTTPS":
-        raise ConfigError("ALB_LISTENER_ARN must be an HTTPS listener (authenticate-oidc needs it)")
+        raise ConfigError(
+            "ALB_LISTENER_ARN must be an HTTPS listener (authenticate-oidc/-cognito need it)"
+        )
     return listener["LoadBalancerArn"]
 
 
@@ -96,12 +100,20 @@ def authx_variables(cfg: StageConfig, alb_arns: str, rbac_arns: dict[str, str]) 
         "ENVIRONMENTS_TABLE": cfg.get("ENVIRONMENTS_TABLE"),
         "ALB_ARNS": alb_arns,
         "RBAC_ROLE_ARNS": json.dumps(rbac_arns, sort_keys=True, separators=(",", ":")),
+        "RBAC_ROLE_ARN_PATTERN": policies.token_role_arn_pattern(cfg),
         "POWERTOOLS_SERVICE_NAME": "mwaa-gate-authx",
         "LOG_LEVEL": cfg.get("LOG_LEVEL", "INFO"),
     }
     for name in AUTHX_OPTIONAL:
         if cfg.get(name):
             variables[name] = cfg.get(name)
+    variables["PORTAL_HOST"] = cfg.portal_host
+    if not cfg.get("IDP_LOGOUT_URL"):
+        # With Cognito, logout ends the user pool's session too, then shows the portal host's
+        # close page: the one sign-out URL the app client must allow.
+        cognito_logout = oidc.logout_url(cfg.variables, f"https://{cfg.portal_host}/logout/close")
+        if cognito_logout:
+            variables["IDP_LOGOUT_URL"] = cognito_logout
     return variables
 
 
@@ -178,7 +190,7 @@ def setup(
         iam,
         report,
         states_role_name(cfg),
-        policies.trust("states.amazonaws.com"),
+        policies.states_trust(cfg),
         policies.states(step_arns.values()),
         cfg.tag,
         "mwaa-gate onboard/offboard state machines",

@@ -163,13 +163,15 @@ def release_slot(table: str, name: str, slot: int | None = None) -> None:
 
 
 def _actions(group_arn: str, variables: Mapping[str, str]) -> list[dict[str, Any]]:
-    config = oidc.authenticate_config(variables)
-    with aws_call("secretsmanager:GetSecretValue"):
-        config["ClientSecret"] = oidc.client_secret(
-            aws_clients.secretsmanager(), variables["OIDC_CLIENT_SECRET_ARN"]
-        )
+    """The stage's sign-in action (authenticate-oidc or -cognito), then forward."""
+    secret = None
+    if oidc.needs_client_secret(variables):
+        with aws_call("secretsmanager:GetSecretValue"):
+            secret = oidc.client_secret(
+                aws_clients.secretsmanager(), variables["OIDC_CLIENT_SECRET_ARN"]
+            )
     return [
-        {"Type": "authenticate-oidc", "Order": 1, "AuthenticateOidcConfig": config},
+        oidc.authenticate_action(variables, secret),
         {"Type": "forward", "Order": 2, "TargetGroupArn": group_arn},
     ]
 

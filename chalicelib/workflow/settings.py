@@ -57,8 +57,9 @@ def alb() -> Alb:
 
 
 def oidc_variables() -> dict[str, str]:
-    """The stage's OIDC settings (for authenticate-oidc), all required ones present."""
-    absent = oidc.missing(os.environ)
-    if absent:
-        raise ConfigurationError(f"the stage settings {', '.join(absent)} are not set")
-    return {name: value for name, value in os.environ.items() if name.startswith("OIDC_")}
+    """The stage's sign-in settings (`ALB_AUTH_ACTION` and the chosen action's `OIDC_*` or
+    `COGNITO_*`), checked: any problem is a configuration error naming it."""
+    found = oidc.problems(os.environ)
+    if found:
+        raise ConfigurationError("the stage's sign-in settings are wrong: " + "; ".join(found))
+    return {name: value for name, value in os.environ.items() if name.startswith(oidc.PREFIXES)}

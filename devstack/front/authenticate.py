@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from authlib.integrations.requests_client import OAuth2Session
 
@@ -78,9 +77,11 @@ def provider(
     action: Mapping[str, Any],
     cognito_client: Callable[[str, str], Mapping[str, Any]],
     cognito_domain_url: Callable[[str, str], str],
+    server_side: Callable[[str], str] = lambda url: url,
 ) -> Provider:
     """The provider an authenticate action names. `cognito_client(pool_arn, client_id)` gives
-    the user pool client (its secret); `cognito_domain_url(domain, region)` its base URL."""
+    the user pool client (its secret); `cognito_domain_url(domain, region)` its base URL as the
+    browser reaches it; `server_side(url)` the same URL as the front itself calls it."""
     if action.get("Type") == "authenticate-oidc":
         config = action.get("AuthenticateOidcConfig") or {}
         needed = ("Issuer", "AuthorizationEndpoint", "TokenEndpoint", "UserInfoEndpoint")
@@ -114,8 +115,8 @@ def provider(
     return Provider(
         issuer=f"https://cognito-idp.{region}.amazonaws.com/{pool_id}",
         authorization_endpoint=f"{base}/oauth2/authorize",
-        token_endpoint=f"{base}/oauth2/token",
-        userinfo_endpoint=f"{base}/oauth2/userInfo",
+        token_endpoint=server_side(f"{base}/oauth2/token"),
+        userinfo_endpoint=server_side(f"{base}/oauth2/userInfo"),
         client_id=client_id,
         client_secret=client.get("ClientSecret") or "",
         scope=config.get("Scope") or "openid",
@@ -190,11 +191,3 @@ def exchange(idp: Provider, code: str, origin: str) -> sessions.Session:
     return sessions.Session(
         claims=claims, access_token=access_token, expires_at=time.time() + idp.session_timeout
     )
-
-
-def deny_page() -> bytes:
-    return b"<html><body><h1>401 Authorization Required</h1></body></html>"
-
-
-def query(params: Mapping[str, str]) -> str:
-    return urlencode(params)

@@ -39,6 +39,19 @@ class LocalOrigins:
         local = f"{host}:{self.ports.get(host, self.port)}"
         return urlunsplit(("http", local, parts.path, parts.query, parts.fragment))
 
+    def server_side(self, url: str) -> str:
+        """`http://h.localhost:<port>/…` → `http://127.0.0.1:<port>/…`: how a server on this
+        machine reaches what a browser reaches by name (the resolver need not know
+        `*.localhost`; browsers do)."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return url
+        if parts.scheme != "http" or not served(parts.hostname or "") or port is None:
+            return url
+        return urlunsplit(("http", f"127.0.0.1:{port}", parts.path, parts.query, parts.fragment))
+
     def origin(self, host: str) -> str:
         """The browser-facing origin of a host the front serves."""
         return f"http://{host}:{self.ports.get(host.lower(), self.port)}"

@@ -93,6 +93,9 @@ def _values(condition: Mapping[str, Any], config_key: str) -> list[Any]:
 
 def condition_matches(condition: Mapping[str, Any], request: Request) -> bool:
     name = condition.get("Field")
+    configs = [v for k, v in condition.items() if k.endswith("Config") and isinstance(v, dict)]
+    if any(config.get("RegexValues") for config in configs):
+        raise UnsupportedCondition("regex match conditions are not supported by the local ALB")
     if name == "host-header":
         host = request.host_name
         return any(

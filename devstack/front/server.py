@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,6 +25,7 @@ import boto3
 from botocore.config import Config
 
 from devstack import alb
+from devstack.httpserver import LocalHTTPServer
 
 from . import authenticate, lambda_target, rules
 from . import session as sessions
@@ -43,8 +44,10 @@ HOP_BY_HOP = {
     "content-length",
 }
 ALB_HEADERS = ("x-amzn-oidc-data", "x-amzn-oidc-identity", "x-amzn-oidc-accesstoken")
-STATUS_TEXT = {401: "Authorization Required", 500: "Internal Server Error", 502: "Bad Gateway"}
+STATUS_TEXT = {400: "Bad Request", 401: "Authorization Required", 413: "Request Entity Too Large"}
+STATUS_TEXT |= {500: "Internal Server Error", 502: "Bad Gateway"}
 STATUS_TEXT |= {503: "Service Temporarily Unavailable", 561: "Unauthorized"}
+MAX_BODY = 1_048_576  # what an ALB passes to a Lambda target (1 MB)
 USER_CLAIMS_SECONDS = 120  # lifetime of an x-amzn-oidc-data token
 
 
@@ -100,7 +103,6 @@ class Front:
     region: str = "us-east-1"
     cognito_domains: dict[str, str] = field(default_factory=dict)  # domain → local base URL
     local_ports: dict[str, int] = field(default_factory=dict)  # other *.localhost servers
-    requests_seen: int = 0
 
     def __post_init__(self) -> None:
         config = Config(inject_host_prefix=False, retries={"max_attempts": 2})
@@ -122,18 +124,27 @@ class Front:
             protocol_version = "HTTP/1.1"
 
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                path, _, query = self.path.partition("?")
-                incoming = Incoming(
-                    method=self.command,
-                    host=self.headers.get("Host", ""),
-                    path=path,
-                    query=query,
-                    headers=list(self.headers.items()),
-                    body=self.rfile.read(length) if length else b"",
-                    client_ip=self.client_address[0],
-                )
-                answer = front.handle(incoming)
+                raw_length = self.headers.get("Content-Length") or "0"
+                length = int(raw_length) if raw_length.isdigit() else -1
+                if (
+                    length < 0
+                    or length > MAX_BODY
+                    or "chunked" in str(self.headers.get("Transfer-Encoding", ""))
+                ):
+                    self.close_connection = True
+                    answer = alb_page(413 if length > MAX_BODY else 400)
+                else:
+                    path, _, query = self.path.partition("?")
+                    incoming = Incoming(
+                        method=self.command,
+                        host=self.headers.get("Host", ""),
+                        path=path,
+                        query=query,
+                        headers=list(self.headers.items()),
+                        body=self.rfile.read(length) if length else b"",
+                        client_ip=self.client_address[0],
+                    )
+                    answer = front.handle(incoming)
                 self.send_response(answer.status)
                 for name, value in answer.headers:
                     if name.lower() not in HOP_BY_HOP:
@@ -148,8 +159,7 @@ class Front:
             def log_message(self, *args: Any) -> None:
                 return None
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = LocalHTTPServer(("127.0.0.1", self.port), Handler)
         self.port = self._httpd.server_address[1]
         self.origins = LocalOrigins(self.port, self.local_ports)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -170,13 +180,14 @@ class Front:
     # --- one request -------------------------------------------------------------------------
 
     def handle(self, request: Incoming) -> Reply:
-        self.requests_seen += 1
         try:
             answer = self._handle(request)
         except (authenticate.Misconfigured, rules.UnsupportedCondition):
             answer = alb_page(500)
         except authenticate.IdpFailed as failure:
             answer = alb_page(failure.status)
+        except Exception:  # devstack unreachable, a rule the front cannot read…: the ALB's 500
+            answer = alb_page(500)
         answer.headers = [
             (name, self.origins.to_local(value) if name.lower() == "location" else value)
             for name, value in answer.headers
@@ -222,7 +233,9 @@ class Front:
     # --- authenticate ------------------------------------------------------------------------
 
     def _provider(self, action: Mapping[str, Any]) -> authenticate.Provider:
-        return authenticate.provider(action, self._cognito_client, self._cognito_url)
+        return authenticate.provider(
+            action, self._cognito_client, self._cognito_url, self.origins.server_side
+        )
 
     def _cognito_client(self, pool_arn: str, client_id: str) -> Mapping[str, Any]:
         return self._clients["cognito-idp"].describe_user_pool_client(

@@ -99,6 +99,7 @@ class IdentityProvider:
         presets: Iterable[User] = (),
         port: int = 0,
         browser_host: str = "idp.localhost",
+        groups_attribute: str | None = None,
     ):
         self.presets = list(presets)
         self.local_url = local_url
@@ -108,6 +109,10 @@ class IdentityProvider:
             re.compile(redirect_uri_pattern),
             re.compile(post_logout_pattern),
         )
+        self.clients = {client_id: self.client}
+        # As a Cognito user pool federating SAML answers: the groups in a custom attribute,
+        # one string `[a, b]`, instead of a `groups` list.
+        self.groups_attribute = groups_attribute
         self.key = RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8)})
         self.codes: dict[str, AuthorizationCode] = {}
         self.tokens: dict[str, Token] = {}
@@ -134,6 +139,23 @@ class IdentityProvider:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def add_client(self, client_id: str, client_secret: str) -> None:
+        """Another relying party with the same redirect and logout rules (a user pool's app
+        client, whose id and secret Cognito made)."""
+        with self._lock:
+            self.clients[client_id] = Client(
+                client_id,
+                client_secret,
+                self.client.redirect_uri_pattern,
+                self.client.post_logout_pattern,
+            )
+
+    def user_info(self, user: User) -> dict[str, Any]:
+        claims = user.claims()
+        if self.groups_attribute:
+            claims[self.groups_attribute] = "[" + ", ".join(claims.pop("groups")) + "]"
+        return claims
 
     def endpoints(self) -> dict[str, str]:
         """Where each party reaches the IdP: the browser by name, servers by address."""
@@ -196,7 +218,7 @@ class IdentityProvider:
                 return any(c.nonce == nonce for c in idp.codes.values())
 
             def generate_user_info(self, user: User, scope: str) -> UserInfo:
-                return UserInfo(user.claims())
+                return UserInfo(idp.user_info(user))
 
         def save_token(token: dict[str, Any], req: Any) -> None:
             idp.tokens[token["access_token"]] = Token(
@@ -209,7 +231,7 @@ class IdentityProvider:
 
         server = AuthorizationServer(
             app,
-            query_client=lambda cid: idp.client if cid == idp.client.client_id else None,
+            query_client=idp.clients.get,
             save_token=save_token,
         )
         server.register_grant(CodeGrant, [IdToken(require_nonce=False)])
@@ -226,7 +248,7 @@ class IdentityProvider:
                 return idp.issuer
 
             def generate_user_info(self, user: User, scope: str) -> UserInfo:
-                return UserInfo(user.claims())
+                return UserInfo(idp.user_info(user))
 
         server.register_endpoint(UserInfoAnswer(resource_protector=protector))
 
@@ -269,10 +291,6 @@ class IdentityProvider:
         @app.route("/authorize", methods=["GET", "POST"])
         @app.route("/oauth2/authorize", methods=["GET", "POST"])
         def authorize() -> Any:
-            try:
-                server.get_consent_grant(end_user=None)
-            except OAuth2Error as error:
-                return make_response(pages.error(error.description or error.error), 400)
             user = idp._session_user()
             if request.method == "POST":
                 if not idp._take_form(request.form.get("csrf", "")):
@@ -281,11 +299,16 @@ class IdentityProvider:
                     user = user_from_form(request.form)
                 except ValueError as error:
                     return make_response(pages.error(str(error)), 400)
-                answer = server.create_authorization_response(grant_user=user)
+            try:
+                grant = server.get_consent_grant(end_user=user)
+            except OAuth2Error as error:
+                return make_response(pages.error(error.description or error.error), 400)
+            if request.method == "POST":
+                answer = server.create_authorization_response(grant_user=user, grant=grant)
                 idp._open_session(answer, user)
                 return answer
             if user is not None and request.args.get("prompt") != "login":
-                return server.create_authorization_response(grant_user=user)
+                return server.create_authorization_response(grant_user=user, grant=grant)
             idp.pages_shown += 1
             action = f"{request.path}?{urlencode(list(request.args.items(multi=True)))}"
             page = pages.sign_in(action, idp._new_form(), idp.presets, idp.client.client_id)
@@ -305,12 +328,18 @@ class IdentityProvider:
 
         @app.route("/logout", methods=["GET", "POST"])
         def logout() -> Any:
+            cognito_return = request.args.get("logout_uri")
+            if cognito_return is not None:  # Cognito's form: client_id + logout_uri
+                idp._end_session()
+                client = idp.clients.get(request.args.get("client_id", ""))
+                if client is not None and client.post_logout_pattern.fullmatch(cognito_return):
+                    return idp._clear_cookie(redirect(idp.local_url(cognito_return), 302))
+                return idp._clear_cookie(make_response(pages.signed_out()))
             try:
                 checked = server.validate_endpoint_request("end_session")
             except OAuth2Error:
                 idp._end_session()
                 return idp._clear_cookie(make_response(pages.signed_out()))
-            # Cognito names the post-logout address `logout_uri`.
             answer = server.create_endpoint_response("end_session", checked)
             if answer is None or answer.status_code != 302:
                 return idp._clear_cookie(make_response(pages.signed_out()))

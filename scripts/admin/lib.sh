@@ -14,14 +14,26 @@
 #                     credential_process, container and instance roles) through
 #                     credentials.py: python3's botocore, else `aws configure export-credentials`
 #
+#   MWAA_GATE_WAIT_SECONDS  (--wait) seconds between two looks at the environment; default 5
+#   MWAA_GATE_WAIT_TIMEOUT  (--wait) give up after this many seconds; default 10800 (3 h)
+#
+# Output: a short table on a terminal (present.py); pretty JSON with --json or when the output
+# is not a terminal (a pipe, a file), so scripts and jq read JSON.
+#
 # Exit status of every script: 0 success, 1 the API answered an error (its Code and Message
-# are shown), 2 bad usage, 3 the API could not be reached.
+# are shown), 2 bad usage or configuration (nothing was sent), 3 the API could not be reached,
+# 4 (--wait) the workflow failed (the failing step and cause are shown), 5 (--wait) it had not
+# ended when MWAA_GATE_WAIT_TIMEOUT passed.
 
 set -euo pipefail
 
 MG_EXIT_API=1
 MG_EXIT_USAGE=2
 MG_EXIT_UNREACHABLE=3
+MG_EXIT_WORKFLOW_FAILED=4
+MG_EXIT_WAIT_TIMEOUT=5
+MG_JSON=''     # --json: JSON even on a terminal
+MG_ANSWER=''   # the file holding the last answer of mg_call
 
 mg_program=$(basename "$0")
 
@@ -109,6 +121,20 @@ mg_query() { # name=value...
 
 # --- showing answers -------------------------------------------------------------------------
 
+mg_wants_json() {
+    [[ -n $MG_JSON || ! -t 1 ]]
+}
+
+# Show the last answer: a table of KIND on a terminal, else pretty JSON.
+mg_show() { # kind
+    [[ -s $MG_ANSWER ]] || return 0
+    if ! mg_wants_json && command -v python3 >/dev/null 2>&1 &&
+        python3 "$MG_LIB_DIR/present.py" table "$1" <"$MG_ANSWER"; then
+        return 0
+    fi
+    mg_pretty "$MG_ANSWER"
+}
+
 mg_pretty() { # file
     if command -v jq >/dev/null 2>&1; then
         jq . "$1" 2>/dev/null || cat "$1"
@@ -175,6 +201,20 @@ mg_configure() {
     MG_CONFIGURED=yes
 }
 
+# The settings of --wait, checked before the request that starts the workflow.
+mg_configure_wait() {
+    MG_WAIT_SECONDS=${MWAA_GATE_WAIT_SECONDS:-5}
+    MG_WAIT_TIMEOUT=${MWAA_GATE_WAIT_TIMEOUT:-10800}
+    [[ $MG_WAIT_SECONDS =~ ^[0-9]{1,5}(\.[0-9]{1,3})?$ && ! $MG_WAIT_SECONDS =~ ^0+(\.0*)?$ ]] ||
+        mg_die "$MG_EXIT_USAGE" "MWAA_GATE_WAIT_SECONDS must be a number of seconds above 0" \
+            "(got '$(mg_printable "$MG_WAIT_SECONDS")')"
+    [[ $MG_WAIT_TIMEOUT =~ ^[1-9][0-9]{0,6}$ ]] ||
+        mg_die "$MG_EXIT_USAGE" "MWAA_GATE_WAIT_TIMEOUT must be a whole number of seconds" \
+            "(got '$(mg_printable "$MG_WAIT_TIMEOUT")')"
+    command -v python3 >/dev/null 2>&1 ||
+        mg_die "$MG_EXIT_USAGE" '--wait needs python3 (to read the progress)'
+}
+
 # $1 with control characters shown as '?' (an error message never echoes a raw CR or ESC).
 mg_printable() {
     printf '%s' "${1//[[:cntrl:]]/?}" | head -c 200
@@ -206,6 +246,9 @@ mg_configure_signing() {
         [[ -n $MG_KEY_ID && -n $MG_SECRET_KEY ]] ||
             mg_die "$MG_EXIT_USAGE" 'the AWS credentials found are incomplete'
     fi
+    # They travel inside curl config lines and HTTP headers: a line break would add options.
+    [[ $MG_KEY_ID$MG_SECRET_KEY$MG_SESSION_TOKEN != *[[:cntrl:]]* ]] ||
+        mg_die "$MG_EXIT_USAGE" 'the AWS credentials hold a control character (a line break?)'
     MG_REGION=${MWAA_GATE_REGION:-${AWS_REGION:-${AWS_DEFAULT_REGION:-}}}
     if [[ -z $MG_REGION && $MG_URL =~ \.execute-api\.([a-z0-9-]+)\.amazonaws\.com ]]; then
         MG_REGION=${BASH_REMATCH[1]}
@@ -234,17 +277,21 @@ mg_curl_can_sign() { # path_and_query
 }
 
 # mg_call METHOD PATH_AND_QUERY [JSON_BODY]
-# Prints the pretty JSON answer on success; on an HTTP error prints "HTTP <status> <Code>:
-# <Message>" on stderr and exits 1. Credentials reach curl on its standard input (a config
+# Leaves the answer in $MG_ANSWER (show it with mg_show); on an HTTP error prints "HTTP
+# <status> <Code>: <Message>" on stderr and exits 1. Credentials reach curl on its standard input (a config
 # file), never on its command line, where other users of the machine could read them.
 mg_call() {
     local method=$1 path=$2 body=${3-} url status answer request
     [[ -n $MG_CONFIGURED ]] || mg_configure
     url="$MG_URL$path"
-    answer=$(mktemp)
-    request=$(mktemp)
-    # shellcheck disable=SC2064 # expand now: the file names are fixed
-    trap "rm -f '$answer' '$request'" EXIT
+    if [[ -z $MG_ANSWER ]]; then
+        MG_ANSWER=$(mktemp)
+        MG_REQUEST=$(mktemp)
+        # shellcheck disable=SC2064 # expand now: the file names are fixed
+        trap "rm -f '$MG_ANSWER' '$MG_REQUEST'" EXIT
+    fi
+    answer=$MG_ANSWER request=$MG_REQUEST
+    : >"$answer"
     printf '%s' "$body" >"$request"
     local args=(--silent --show-error --request "$method" --output "$answer"
         --write-out '%{http_code}' --connect-timeout 10 --max-time 60
@@ -273,11 +320,50 @@ mg_call() {
         mg_die "$MG_EXIT_UNREACHABLE" "could not reach $MG_URL (is MWAA_GATE_URL right?)"
     fi
     if [[ $status == 2?? ]]; then
-        if [[ -s $answer ]]; then
-            mg_pretty "$answer"
-        fi
         return 0
     fi
     printf '%s: HTTP %s %s\n' "$mg_program" "$status" "$(mg_error_text "$answer")" >&2
     exit "$MG_EXIT_API"
+}
+
+# --- following a workflow (--wait) ----------------------------------------------------------
+
+# mg_wait onboard|offboard NAME: look at the environment every MWAA_GATE_WAIT_SECONDS until its
+# workflow ends. Progress on stderr: one line rewritten in place on a terminal ("ONBOARDING ·
+# step ConnectNetwork · 1m20s"), else a line per change. Then the record on stdout; on failure
+# the failing step and cause on stderr and exit 4; exit 5 after MWAA_GATE_WAIT_TIMEOUT.
+mg_wait() {
+    local action=$1 name=$2 path started=$SECONDS state key line failure last=''
+    path="/environments/$(mg_urlencode "$name")"
+    while true; do
+        mg_call GET "$path"
+        state='' key='' line='' failure=''
+        IFS=$'\t' read -r state key line failure < <(
+            python3 "$MG_LIB_DIR/present.py" progress "$action" $((SECONDS - started)) <"$MG_ANSWER"
+        ) || true
+        [[ -n $state ]] || mg_die "$MG_EXIT_API" "unexpected answer from GET $path"
+        if [[ -t 2 ]]; then
+            printf '\r\033[K%s' "$line" >&2
+        elif [[ $key != "$last" ]]; then
+            printf '%s\n' "$line" >&2
+        fi
+        last=$key
+        if [[ $state != running ]]; then
+            [[ ! -t 2 ]] || printf '\n' >&2
+            mg_show environment
+            if [[ $state == failed ]]; then
+                printf '%s: %s %s: %s\n' "$mg_program" "$action" "$(mg_printable "$name")" \
+                    "$failure" >&2
+                exit "$MG_EXIT_WORKFLOW_FAILED"
+            fi
+            return 0
+        fi
+        if ((SECONDS - started >= MG_WAIT_TIMEOUT)); then
+            [[ ! -t 2 ]] || printf '\n' >&2
+            mg_show environment
+            mg_die "$MG_EXIT_WAIT_TIMEOUT" "still not done after ${MG_WAIT_TIMEOUT}s ($key);" \
+                "the workflow goes on: follow it with get-environment"
+        fi
+        sleep "$MG_WAIT_SECONDS"
+    done
 }

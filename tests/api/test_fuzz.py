@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from chalicelib.api import mwaa_model
 
-from .conftest import PROJECT_DIR, embedded_stack, onboard, post, set_record
+from .conftest import LOCAL_ENV, PROJECT_DIR, embedded_stack, onboard, post, set_record
 
 EXAMPLES = 40  # per operation and mode: 8 operations x 2 modes, bounded for `make test`
 CONFIG = SchemathesisConfig.from_dict(
@@ -164,6 +164,15 @@ RULES: tuple[Callable[[Any], bool], ...] = (
 )
 
 
+def for_this_deployment(case: Any) -> None:
+    """`create.ExecutionRoleArn` must name a role this deployment may pass to MWAA (its path
+    and name start with the stage's MWAA_EXECUTION_ROLE_PREFIX): valid requests use one."""
+    create = case.body.get("create") if isinstance(case.body, dict) else None
+    if isinstance(create, dict) and isinstance(create.get("ExecutionRoleArn"), str):
+        prefix = LOCAL_ENV["MWAA_EXECUTION_ROLE_PREFIX"]
+        create["ExecutionRoleArn"] = f"arn:aws:iam::123456789012:role/{prefix}fuzz"
+
+
 # --- the app in process, as WSGI ---------------------------------------------------------------
 
 
@@ -219,6 +228,7 @@ def test_the_api_answers_as_its_spec_says(app_under_fuzz, method, path, mode):
     def answers_as_specified(case: Any) -> None:
         if mode is GenerationMode.POSITIVE:
             assume(all(rule(case) for rule in RULES))
+            for_this_deployment(case)
         response = case.call(app=app_under_fuzz)
         case.validate_response(response, checks=CHECKS)
 

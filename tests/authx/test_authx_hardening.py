@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from moto.sts.models import sts_backends
 
 from authx.roles import iam_name
-from devstack.alb import ALB_ARN, KeyServer, SigningKey, mint
+from devstack.alb import ALB_ARN, KeyServer, SigningKey, b64url, mint
 
 KELVIN = "\u212a"
 SUPPRESSED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -212,6 +212,19 @@ def test_exp_must_be_a_finite_number(
         assert key_server.fetches == []  # refused before the key was fetched
 
 
+@pytest.mark.parametrize("where", [0, 1])
+def test_deeply_nested_json_is_malformed_not_a_crash(
+    world: World, signing_key: SigningKey, aws_calls: AwsCalls, where: int
+) -> None:
+    # Signed, so that the payload is read too: json.loads raises RecursionError, not ValueError.
+    deep = b"[" * 5000 + b"]" * 5000
+    parts = mint(signing_key).split(".")[:2]
+    parts[where] = b64url(deep)
+    signature = b64url(signing_key.sign(".".join(parts).encode()))
+
+    unauthorised(login(".".join([*parts, signature])), aws_calls, "token_malformed")
+
+
 def test_json_nan_and_infinity_really_reach_authx(signing_key: SigningKey) -> None:
     # mint writes what json.dumps writes: the bare NaN / Infinity tokens json.loads accepts.
     import base64
@@ -264,8 +277,8 @@ def _right_type(where: str, field: str, value: Any, signing_key: SigningKey) -> 
             "signer": value == ALB_ARN,
             "alg": value == "ES256",
             "exp": _finite_number(value) and value > time.time(),
-            "crit": False,  # PyJWT refuses unknown critical extensions
-            "b64": value is not False,  # PyJWT reads only `false` (RFC 7797)
+            "crit": False,  # no critical extension is understood: any is refused
+            "b64": value is True,  # only the default, base64url-encoded payload
         }.get(field, True)
     return {
         "exp": _finite_number(value) and value > time.time(),
@@ -273,7 +286,8 @@ def _right_type(where: str, field: str, value: Any, signing_key: SigningKey) -> 
         "groups": value is None
         or isinstance(value, str)
         or (isinstance(value, list) and all(isinstance(v, str) for v in value)),
-        "email_verified": value in (None, True) or value in ("true", "True", "TRUE"),
+        "email_verified": value is True
+        or (isinstance(value, str) and value.isascii() and value.lower() == "true"),
         "sub": isinstance(value, str),
         "jti": isinstance(value, str),
     }.get(field, True)
@@ -305,3 +319,52 @@ def test_any_field_of_any_json_shape_is_a_401_or_a_normal_answer(
         assert status == 401, (field, value)
         assert aws_calls.calls == []
     json.dumps(response)  # the answer itself is plain JSON
+
+
+# --- Siblings: every name authX compares is lower-cased in ASCII only ---
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "{kelvin}",  # U+212A KELVIN SIGN for each 'k' (str.lower() makes it 'k')
+        "{host}:\u0664\u0664\u0663",  # a port in Arabic-Indic digits (str.isdigit() accepts it)
+        "\u3000{host}",  # an ideographic space (str.strip() removes it)
+    ],
+    ids=["kelvin", "unicode-port", "unicode-space"],
+)
+def test_a_host_that_only_looks_like_an_environments_is_not_it(
+    world: World, signing_key: SigningKey, aws_calls: AwsCalls, host: str
+) -> None:
+    world.environment("Kiosk", login_host="kiosk.mwaa.example.com")
+    world.grant("user#alice@example.com", "*", "Admin")
+    kelvin = "kiosk.mwaa.example.com".replace("k", KELVIN)
+    sent = host.format(kelvin=kelvin, host="kiosk.mwaa.example.com")
+
+    response = login(mint(signing_key), env=None, headers={"host": sent})
+
+    assert response["statusCode"] == 400, response["body"]
+    assert "Name the environment with ?mwaa_env=" in response["body"]
+    assert aws_calls.of("AssumeRole") == []
+
+
+def test_header_names_are_lower_cased_in_ascii_only(world: World, signing_key: SigningKey) -> None:
+    # "coo\u212aie" is not the Cookie header: logout expires only the usual four shards.
+    from authx.handler import lambda_handler
+    from devstack.alb import alb_event
+
+    event = alb_event(path="/logout")
+    event["multiValueHeaders"][f"coo{KELVIN}ie"] = ["AWSELBAuthSessionCookie-9=x"]
+    cookies = lambda_handler(event, None)["multiValueHeaders"]["Set-Cookie"]
+
+    assert [c.split("=", 1)[0] for c in cookies] == [
+        f"AWSELBAuthSessionCookie-{n}" for n in range(4)
+    ]
+
+
+def test_role_names_are_matched_in_ascii_case_only() -> None:
+    from authx.roles import canonical_role
+
+    assert canonical_role("VIEWER") == "Viewer"
+    assert canonical_role("ADM\u0130N") is None  # İ is not I
+    assert canonical_role("Admin\u200b") is None

@@ -134,12 +134,15 @@ def test_a_stalled_key_service_ends_the_login_at_the_deadline(
     monkeypatch.setattr(keys, "FETCH_DEADLINE_SECONDS", 0.3)
     world.grant("user#alice@example.com", ENV, "Admin")
 
+    attempts_before = keys.fetch_count()
+
     response = login(mint(signing_key))
 
     assert response["statusCode"] == 401
     assert "token_key_unavailable" in response["body"]
     assert aws_calls.calls == []
-    assert len(accepted) == 1
+    assert keys.fetch_count() - attempts_before == 1  # one attempt, ended by the deadline
+    assert len(accepted) <= 1  # (the server thread may not have been scheduled to accept yet)
 
 
 def test_key_answer_over_the_size_limit_is_refused(

@@ -7,7 +7,7 @@ import time
 import pytest
 from authx_support import ENV, AwsCalls, World, header, login, web_token
 
-from devstack.alb import OTHER_ALB_ARN, KeyServer, SigningKey, b64url, mint
+from devstack.alb import ALB_ARN, OTHER_ALB_ARN, KeyServer, SigningKey, b64url, mint
 
 
 def unauthorised(response: dict, aws_calls: AwsCalls, reason: str) -> None:
@@ -252,3 +252,26 @@ def test_token_is_checked_before_the_request(
     response = login(mint(signing_key, signer=OTHER_ALB_ARN), env=None, role="Nope")
 
     unauthorised(response, aws_calls, "token_signer_rejected")
+
+
+def test_pyjwt_agrees_with_authx_on_alb_tokens(granted: World, signing_key: SigningKey) -> None:
+    """A well-kept JWT library and authX agree: each accepts the other's ES256 tokens."""
+    import jwt  # PyJWT 2.15.1: a test dependency, never imported by authX
+
+    padded = mint(signing_key)
+    verified = jwt.decode(
+        padded,
+        signing_key.private.public_key(),
+        algorithms=["ES256"],
+        options={"verify_aud": False},
+    )
+    assert verified["email"] == "Alice@Example.com"
+
+    now = int(time.time())
+    by_pyjwt = jwt.encode(
+        {"email": "alice@example.com", "exp": now + 120, "sub": "0b8f7c1e"},
+        signing_key.private,
+        algorithm="ES256",
+        headers={"kid": signing_key.kid, "signer": ALB_ARN, "exp": now + 120},
+    )
+    assert web_token(login(by_pyjwt), granted.login_host)

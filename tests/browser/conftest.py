@@ -90,7 +90,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
     made = browser.new_context()
-    made.set_default_timeout(15000)
+    made.set_default_timeout(30000)  # a loaded 2-core CI machine
     yield made
     made.close()
 

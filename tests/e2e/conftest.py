@@ -8,6 +8,7 @@ AWS clients pointed at devstack through `AWS_ENDPOINT_URL`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -25,6 +26,7 @@ import requests
 from botocore.config import Config
 
 import devstack
+from devstack import landscape
 from devstack.landscape import create_tables
 from devstack.process import free_port
 
@@ -72,10 +74,44 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -
     raise RuntimeError(f"chalice local did not start:\n{log.read_text(errors='replace')}")
 
 
+@contextlib.contextmanager
+def chalice_local(server: devstack.Server, folder: Path) -> Iterator[str]:
+    """`chalice local --stage local` against `server`; its URL."""
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AWS_") and key != "MOTO_PORT"
+    }
+    env.update(FAKE_CREDENTIALS)
+    env.update(server.client_environment())
+    log = folder / "chalice.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - the venv's own chalice
+            [str(CHALICE), "local", "--stage", "local", "--port", str(port), "--no-autoreload"],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_serving(url, process, log)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
 @pytest.fixture(scope="session")
 def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
     server = devstack.server()
-    process = None
     try:
         api = LocalApi(url="", aws_url=server.url)
         create_tables(
@@ -88,33 +124,25 @@ def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
                 definition=PASS_MACHINE,
                 roleArn="arn:aws:iam::123456789012:role/mwaa-gate-local-states",
             )
-        port = free_port()
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith("AWS_") and key != "MOTO_PORT"
-        }
-        env.update(FAKE_CREDENTIALS)
-        env.update(server.client_environment())
-        log = tmp_path_factory.mktemp("chalice-local") / "chalice.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(  # noqa: S603 - the venv's own chalice
-                [str(CHALICE), "local", "--stage", "local", "--port", str(port)],
-                cwd=PROJECT_DIR,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        api.url = f"http://127.0.0.1:{port}"
-        _wait_until_serving(api.url, process, log)
-        yield api
+        with chalice_local(server, tmp_path_factory.mktemp("chalice-local")) as url:
+            api.url = url
+            yield api
     finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def workflow_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
+    """`chalice local` on a devstack that runs the real workflows (ASL and step Lambdas) in a
+    landscape with an ALB, as `make demo` does: executions go through their steps."""
+    server = devstack.server(env={"DEVSTACK_MWAA_CREATE_SECONDS": "0"})
+    try:
+        api = LocalApi(url="", aws_url=server.url)
+        alb = landscape.build(api.client)
+        server.set_stage_settings(landscape.stage_settings(alb))
+        landscape.install_workflows(api.client)
+        with chalice_local(server, tmp_path_factory.mktemp("chalice-workflows")) as url:
+            api.url = url
+            yield api
+    finally:
         server.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import pty
 import re
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from devstack import landscape
 from devstack.process import free_port
 
 from .conftest import LOCAL_STAGE, PROJECT_DIR, LocalApi
@@ -41,6 +43,7 @@ ALL_SCRIPTS = (
     "revoke",
     "list-grants",
     "access",
+    "reconcile",
 )
 CREATE = {
     "ExecutionRoleArn": "arn:aws:iam::123456789012:role/mwaa-exec",
@@ -147,6 +150,11 @@ def test_help_prints_usage_and_exits_0(script: str) -> None:
         ("list-grants", ["--limit"], "--limit needs a value"),
         ("access", [], "the user EMAIL is required"),
         ("access", ["a@b.io", "c@d.io"], "one EMAIL only"),
+        ("reconcile", [], "the environment NAME is required"),
+        ("reconcile", ["Env1", "--now"], "unknown option --now"),
+        ("revoke", ["a", "b"], "give exactly one GRANT_ID"),
+        ("get-environment", ["a", "b"], "give exactly one environment NAME"),
+        ("onboard-environment", ["Env1", "--attach", "--wait", "--bogus"], "unknown option"),
     ],
 )
 def test_bad_usage_exits_2_before_any_request(script: str, args: list[str], message: str) -> None:
@@ -558,6 +566,7 @@ VALID_ARGS = {
     "revoke": ["some-grant-id"],
     "list-grants": [],
     "access": ["a@b.io"],
+    "reconcile": ["Env1"],
 }
 NO_AWS_FILES = {
     "AWS_CONFIG_FILE": "/nonexistent/aws-config",
@@ -586,6 +595,15 @@ CONFIGURATION_ERRORS = {
         "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
     ),
     "no region": ({"MWAA_GATE_AUTH": "sigv4", **KEYS}, "set MWAA_GATE_REGION"),
+    "a line break in the token": (
+        {
+            "MWAA_GATE_AUTH": "sigv4",
+            "MWAA_GATE_REGION": "eu-west-1",
+            **KEYS,
+            "AWS_SESSION_TOKEN": 'tok"\nurl = "http://attacker.example/',
+        },
+        "the AWS credentials hold a control character",
+    ),
     "not a region": (
         {"MWAA_GATE_AUTH": "sigv4", "MWAA_GATE_REGION": "eu-west-1/../x", **KEYS},
         "'eu-west-1/../x' is not an AWS region",
@@ -701,3 +719,241 @@ def test_without_botocore_the_aws_cli_provides_the_credentials(
 
     assert result.returncode == 0, result.stderr
     assert_signed_as_aws_expects(seen[0], PROFILE_KEYS)
+
+
+# --- following workflows, tables and JSON (the real workflows on devstack) ---------------------
+
+WAIT = {"MWAA_GATE_WAIT_SECONDS": "0.3", "MWAA_GATE_WAIT_TIMEOUT": "120"}
+
+
+NETWORKS: dict[str, dict[str, Any]] = {}
+
+
+def mwaa_environment(api: LocalApi, name: str, access: str = "PUBLIC_ONLY") -> None:
+    """An existing AVAILABLE environment in devstack's MWAA (made at once: 0 s creating)."""
+    if api.aws_url not in NETWORKS:
+        NETWORKS[api.aws_url] = landscape.environment_network(api.client, "10.7")
+    network = NETWORKS[api.aws_url]
+    api.client("mwaa").create_environment(
+        Name=name,
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/mwaa-exec",
+        SourceBucketArn="arn:aws:s3:::dags",
+        DagS3Path="dags",
+        NetworkConfiguration={
+            "SubnetIds": network["subnet_ids"],
+            "SecurityGroupIds": [network["security_group_id"]],
+        },
+        WebserverAccessMode=access,
+    )
+
+
+def on_terminal(
+    script: str, *args: str, url: str, extra_env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """Run a script with its output on a pseudo-terminal, as an operator sees it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MWAA_GATE_"))}
+    env.update({"MWAA_GATE_URL": url, "TERM": "xterm", **(extra_env or {})})
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(  # noqa: S603 - the project's own scripts
+        [str(SCRIPTS / script), *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the script closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return process.wait(timeout=120), b"".join(chunks).decode(errors="replace")
+
+
+def test_onboard_wait_follows_the_workflow_to_ready(workflow_api: LocalApi) -> None:
+    name = unique("Pub")
+    mwaa_environment(workflow_api, name)
+
+    result = run("onboard-environment", name, "--attach", "--wait", url=workflow_api.url,
+                 extra_env=WAIT)  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)  # piped: JSON
+    assert record["status"] == "READY"
+    assert record["login_url"]
+    progress = result.stderr.splitlines()
+    assert progress[-1].startswith("READY · ")
+    assert any(" · step " in line for line in progress[:-1]), progress
+    assert all(re.search(r" · \d+m\d\ds$", line) for line in progress), progress
+    assert len(progress) == len(set(line.rsplit(" · ", 1)[0] for line in progress))
+
+
+def test_onboard_wait_prints_the_failing_step_and_its_cause(workflow_api: LocalApi) -> None:
+    name = unique("Nowhere")  # no such MWAA environment: validation fails
+
+    result = run("onboard-environment", name, "--attach", "--wait", url=workflow_api.url,
+                 extra_env=WAIT)  # fmt: skip
+
+    assert result.returncode == 4, result.stderr
+    assert json.loads(result.stdout)["status"] == "FAILED"
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith(f"onboard-environment: onboard {name}: failed at step Validate: ")
+    assert name in last  # the cause names the missing environment
+    shown = ok(run("get-environment", name, url=workflow_api.url))
+    assert shown["execution"]["failed_step"] == "Validate"
+    assert shown["error"]["cause"]
+
+
+def test_get_environment_on_a_terminal_is_a_table_with_the_error_and_the_failing_step(
+    workflow_api: LocalApi,
+) -> None:
+    name = unique("Gone")
+    failed = run("onboard-environment", name, "--attach", "--wait", url=workflow_api.url,
+                 extra_env=WAIT)  # fmt: skip
+    assert failed.returncode == 4
+
+    status, screen = on_terminal("get-environment", name, url=workflow_api.url)
+    as_json_status, as_json = on_terminal("get-environment", name, "--json", url=workflow_api.url)
+
+    assert status == 0, screen
+    lines = screen.splitlines()
+    assert lines[0].split() == ["Name", name]
+    assert re.search(r"^Status +FAILED\r?$", screen, flags=re.M), screen
+    assert re.search(r"^Failed step +Validate\r?$", screen, flags=re.M), screen
+    assert re.search(r"^Error +\S+: .+", screen, flags=re.M), screen
+    assert as_json_status == 0
+    uncoloured = re.sub(r"\x1b\[[0-9;]*m", "", as_json)  # jq colours on a terminal
+    assert json.loads(uncoloured)["execution"]["failed_step"] == "Validate"
+
+
+def test_wait_on_a_terminal_rewrites_one_progress_line(workflow_api: LocalApi) -> None:
+    name = unique("Term")
+    mwaa_environment(workflow_api, name)
+
+    status, screen = on_terminal("onboard-environment", name, "--attach", "--wait",
+                                 url=workflow_api.url, extra_env=WAIT)  # fmt: skip
+
+    assert status == 0, screen
+    assert "\r\x1b[K" in screen
+    assert re.search(r"^Status +READY\r?$", screen, flags=re.M), screen  # the record, a table
+    assert re.search(r"^Login URL +https://", screen, flags=re.M), screen
+
+
+def test_offboard_wait_follows_to_offboarded(workflow_api: LocalApi) -> None:
+    name = unique("Off")
+    mwaa_environment(workflow_api, name)
+    ok(run("onboard-environment", name, "--attach", "--wait", url=workflow_api.url,
+           extra_env=WAIT))  # fmt: skip
+
+    result = run("offboard-environment", name, "--wait", url=workflow_api.url, extra_env=WAIT)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "OFFBOARDED"
+    assert result.stderr.splitlines()[-1].startswith("OFFBOARDED · ")
+
+
+def test_lists_on_a_terminal_are_tables_and_json_when_asked(workflow_api: LocalApi) -> None:
+    name = unique("Listed")
+    mwaa_environment(workflow_api, name)
+    ok(run("onboard-environment", name, "--attach", "--wait", url=workflow_api.url,
+           extra_env=WAIT))  # fmt: skip
+    ok(run("grant", "--user", "ann@example.com", "--environment", name, "--role", "Op",
+           url=workflow_api.url))  # fmt: skip
+
+    _, environments = on_terminal("list-environments", "--status", "READY", url=workflow_api.url)
+    _, grants = on_terminal("list-grants", "--environment", name, url=workflow_api.url)
+    _, access = on_terminal("access", "ann@example.com", url=workflow_api.url)
+    _, grants_json = on_terminal("list-grants", "--environment", name, "--json",
+                                 url=workflow_api.url)  # fmt: skip
+
+    assert environments.splitlines()[0].split() == [
+        "NAME", "STATUS", "ACCESS", "AIRFLOW", "LOGIN", "URL", "/", "ERROR"
+    ]  # fmt: skip
+    assert re.search(rf"^{name} +READY +PUBLIC_ONLY ", environments, flags=re.M), environments
+    assert re.search(rf"^user ann@example.com +{name} +Op ", grants, flags=re.M), grants
+    assert re.search(rf"^{name} +Op +READY +https://", access, flags=re.M), access
+    uncoloured = re.sub(r"\x1b\[[0-9;]*m", "", grants_json)  # jq colours on a terminal
+    assert json.loads(uncoloured)["items"][0]["rbac_role"] == "Op"
+
+
+def test_a_table_never_passes_control_characters_to_the_terminal(tmp_path: Path) -> None:
+    record = {
+        "name": "Env1",
+        "status": "FAILED",
+        "error": {"code": "X", "cause": "bad\x1b]0;owned\x07\r\nline\u202etwo"},
+    }
+    shown = subprocess.run(  # noqa: S603 - the project's own helper
+        [sys.executable, str(SCRIPTS / "present.py"), "table", "environment"],
+        input=json.dumps(record),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+    assert "Error   X: bad?]0;owned???line?two" in shown
+
+
+def test_reconcile_shows_the_record_and_what_changed(
+    recorder: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, seen = recorder
+
+    result = run("reconcile", "Env 1", url=url, extra_env={"MWAA_GATE_AUTH": "none"})
+
+    assert result.returncode == 0, result.stderr
+    assert [(r["method"], r["path"]) for r in seen] == [
+        ("POST", "/api/environments/Env%201/reconcile")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("MWAA_GATE_WAIT_SECONDS", "0", "MWAA_GATE_WAIT_SECONDS must be a number of seconds"),
+        ("MWAA_GATE_WAIT_SECONDS", "1e3", "MWAA_GATE_WAIT_SECONDS must be a number of seconds"),
+        ("MWAA_GATE_WAIT_SECONDS", "-1", "MWAA_GATE_WAIT_SECONDS must be a number of seconds"),
+        ("MWAA_GATE_WAIT_TIMEOUT", "0", "MWAA_GATE_WAIT_TIMEOUT must be a whole number"),
+        ("MWAA_GATE_WAIT_TIMEOUT", "10m", "MWAA_GATE_WAIT_TIMEOUT must be a whole number"),
+    ],
+)
+@pytest.mark.parametrize(
+    "script", [("onboard-environment", "Env1", "--attach"), ("offboard-environment", "Env1")]
+)
+def test_wait_settings_are_checked_before_any_request(
+    recorder: tuple[str, list[dict[str, Any]]],
+    script: tuple[str, ...],
+    setting: str,
+    value: str,
+    message: str,
+) -> None:
+    url, seen = recorder
+
+    result = run(*script, "--wait", url=url, extra_env={setting: value})
+
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert message in result.stderr
+    assert seen == []
+
+
+def test_wait_gives_up_after_its_timeout_and_says_the_workflow_goes_on(
+    recorder: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, seen = recorder  # answers every request 200 with no status: never done
+
+    result = run(
+        "onboard-environment", "Env1", "--attach", "--wait", url=url,
+        extra_env={"MWAA_GATE_WAIT_SECONDS": "0.2", "MWAA_GATE_WAIT_TIMEOUT": "1"},
+    )  # fmt: skip
+
+    assert result.returncode == 5, result.stderr
+    assert "still not done after 1s" in result.stderr
+    assert "follow it with get-environment" in result.stderr
+    assert seen[0]["method"] == "POST"
+    assert {r["path"] for r in seen[1:]} == {"/api/environments/Env1"}
+    assert len(seen) >= 2  # the POST, then at least one look

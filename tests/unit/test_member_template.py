@@ -40,9 +40,10 @@ def test_cfn_lint_finds_nothing_in_any_region() -> None:
     assert [str(match) for match in matches] == []
 
 
-def test_parameters_are_the_service_account_and_the_deployment_name() -> None:
+def test_parameters_are_the_service_account_the_deployment_name_and_the_role_prefix() -> None:
     parameters = _template()["Parameters"]
-    assert set(parameters) == {"ServiceAccountId", "DeploymentName"}
+    assert set(parameters) == {"ServiceAccountId", "DeploymentName", "ExecutionRolePrefix"}
+    assert parameters["ExecutionRolePrefix"]["Default"] == ""  # optional: <DeploymentName>/
     assert parameters["ServiceAccountId"]["AllowedPattern"] == "^[0-9]{12}$"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -45,6 +44,7 @@ def deployed_stage() -> stage_config.StageConfig:
         "OIDC_USER_INFO_ENDPOINT": "https://idp.example.com/userinfo",
         "OIDC_CLIENT_ID": "gate",
         "OIDC_CLIENT_SECRET_ARN": SECRET,
+        "MWAA_EXECUTION_ROLE_PREFIX": "mwaa-gate-dev/",
     }
     return stage_config.StageConfig("dev", "mwaa-gate", variables, {})
 
@@ -66,36 +66,16 @@ def test_api_policy_names_only_its_tables_and_state_machines() -> None:
         ":stateMachine:mwaa-gate-dev-" in r
         for r in statement(document, "StartWorkflows")["Resource"]
     )
+    assert statement(document, "ObserveWorkflows")["Action"] == [
+        "states:DescribeExecution",
+        "states:GetExecutionHistory",
+    ]
     assert statement(document, "ObserveWorkflows")["Resource"] == [
         "arn:aws:states:eu-west-1:111122223333:execution:mwaa-gate-dev-offboard:*",
         "arn:aws:states:eu-west-1:111122223333:execution:mwaa-gate-dev-onboard:*",
     ]
     resources = [r for s in document["Statement"] for r in s["Resource"]]
     assert "*" not in resources
-
-
-def test_steps_policy_scopes_rules_to_the_listener_and_reads_only_the_oidc_secret() -> None:
-    document = policies.steps(deployed_stage())
-
-    rules = statement(document, "ListenerRules")
-    assert set(rules["Resource"]) == {
-        LISTENER,
-        LISTENER.replace(":listener/", ":listener-rule/") + "/*",
-    }
-    assert statement(document, "OidcClientSecret")["Resource"] == [SECRET]
-    assert statement(document, "EnvironmentsTable")["Resource"] == [
-        "arn:aws:dynamodb:eu-west-1:111122223333:table/mwaa-gate-dev-environments"
-    ]
-    passing = statement(document, "PassExecutionRoleToMwaa")
-    assert passing["Condition"] == {
-        "StringEquals": {"iam:PassedToService": "airflow.amazonaws.com"}
-    }
-    actions = {a for s in document["Statement"] for a in s["Action"]}
-    assert not any(a.endswith("*") for a in actions)
-    assert not any(
-        a.startswith(("iam:Create", "iam:Put", "iam:Attach"))
-        for a in actions - {"iam:CreateServiceLinkedRole"}
-    )
 
 
 def test_rbac_policy_allows_one_airflow_role_on_every_environment() -> None:
@@ -106,14 +86,21 @@ def test_rbac_policy_allows_one_airflow_role_on_every_environment() -> None:
     assert only["Resource"] == ["arn:aws:airflow:eu-west-1:111122223333:role/*/Viewer"]
 
 
-def test_policy_files_are_written_for_the_stage(tmp_path: Path) -> None:
+def test_policy_files_are_written_for_the_api_and_each_step_function(tmp_path: Path) -> None:
     (tmp_path / ".chalice").mkdir()
 
     written = policies.write_files(tmp_path, deployed_stage())
 
-    assert [p.name for p in written] == ["policy-api-dev.json", "policy-steps-dev.json"]
-    assert json.loads(written[0].read_text()) == policies.api(deployed_stage())
-    assert json.loads(written[1].read_text()) == policies.steps(deployed_stage())
+    names = {p.name for p in written}
+    assert names == {"policy-api-dev.json"} | {f"policy-{f}-dev.json" for f in step_functions()}
+    for path in written:
+        function = path.name.removeprefix("policy-").removesuffix("-dev.json")
+        expected = (
+            policies.api(deployed_stage())
+            if function == "api"
+            else policies.step(deployed_stage(), function)
+        )
+        assert json.loads(path.read_text()) == expected
 
 
 def test_writing_policy_files_refuses_an_unconfigured_stage(tmp_path: Path) -> None:
@@ -126,21 +113,30 @@ def test_writing_policy_files_refuses_an_unconfigured_stage(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_chalice_gives_the_api_and_each_step_lambda_its_policy_file(stage: str) -> None:
+def test_chalice_gives_the_api_and_each_step_lambda_its_own_policy_file(stage: str) -> None:
+    from app import app
+
+    # Every Lambda of the app but the API's: step functions, and any scheduled or other one.
     declared = sorted(
-        re.findall(r'@app\.lambda_function\(name="(\w+)"\)', (PROJECT / "app.py").read_text())
+        {f.name for f in app.pure_lambda_functions} | {s.name for s in app.event_sources}
     )
-    assert declared == step_functions()
+    assert set(step_functions()) <= set(declared)
     names = policies.file_names(stage)
 
     chalice = Config(chalice_stage=stage, config_from_disk=CONFIG)
     api = chalice.scope(stage, "api_handler")
     assert api.autogen_policy is False
     assert api.iam_policy_file == names["api"]
+    files = set()
     for function in declared:
         scoped = chalice.scope(stage, function)
         assert scoped.autogen_policy is False
-        assert scoped.iam_policy_file == names["steps"], function
+        assert scoped.iam_policy_file == names.get(function), (
+            f"{function}: give it its permissions in policies.STEP_NEEDS and its file in "
+            f".chalice/config.json ({stage}.lambda_functions)"
+        )
+        files.add(scoped.iam_policy_file)
+    assert len(files) == len(declared)  # one file (so one role) per function
 
 
 @pytest.mark.parametrize("stage", ["local", "dev", "prod"])

@@ -206,7 +206,7 @@ def test_a_plan_on_a_clean_account_lists_every_resource_to_create_and_changes_no
 
     assert world(platform) == before
     assert {c.action for c in plan.changes} == {CREATE}
-    assert plan.summary() == "would 39 create, 0 update, 0 delete, 0 unchanged (nothing changed)"
+    assert plan.summary() == "would 40 create, 0 update, 0 delete, 0 unchanged (nothing changed)"
     made = run_setup(platform)
     assert [(c.kind, c.name) for c in plan.changes] == [(c.kind, c.name) for c in made.changes]
 
@@ -244,5 +244,5 @@ def test_the_plan_command_prints_the_plan(
 
     out = capsys.readouterr().out
     assert f"create    cloudwatch-alarm       {DEPLOYMENT}-authx-5xx" in out
-    assert "plan for stage test: would 39 create, 0 update, 0 delete, 0 unchanged" in out
+    assert "plan for stage test: would 40 create, 0 update, 0 delete, 0 unchanged" in out
     assert world(platform) == before

@@ -116,6 +116,8 @@ def test_airflow_roles_trust_only_authx_and_allow_one_role_each(platform: Platfo
                 "Effect": "Allow",
                 "Principal": {"AWS": authx_role},
                 "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                # no session without a SourceIdentity (the signed-in user)
+                "Condition": {"StringLike": {"sts:SourceIdentity": "*"}},
             }
         ]
         [statement] = policy["Statement"]
@@ -128,6 +130,10 @@ def test_airflow_roles_trust_only_authx_and_allow_one_role_each(platform: Platfo
     assert sorted(assume["Resource"]) == sorted(
         f"arn:aws:iam::{ACCOUNT}:role/{DEPLOYMENT}-airflow-{r}" for r in AIRFLOW_ROLES
     )
+    members = next(
+        s for s in authx_policy["Statement"] if s["Sid"] == "AssumeAirflowRolesInMemberAccounts"
+    )
+    assert members["Resource"] == [f"arn:aws:iam::*:role/{DEPLOYMENT}-airflow-*"]
 
 
 def test_authx_lambda_target_group_and_invoke_permission(platform: Platform) -> None:
@@ -151,10 +157,14 @@ def test_authx_lambda_target_group_and_invoke_permission(platform: Platform) -> 
     assert json.loads(variables["RBAC_ROLE_ARNS"]) == {
         r: f"arn:aws:iam::{ACCOUNT}:role/{DEPLOYMENT}-airflow-{r}" for r in AIRFLOW_ROLES
     }
+    assert variables["RBAC_ROLE_ARN_PATTERN"] == (
+        f"arn:aws:iam::{{account}}:role/{DEPLOYMENT}-airflow-{{role}}"
+    )
     assert variables["ALB_ARNS"] == platform.alb["load_balancer_arn"]
     assert variables["GRANTS_TABLE"] == f"{DEPLOYMENT}-grants"
     assert variables["USER_CLAIM"] == "email"
     assert "IDP_LOGOUT_URL" not in variables
+    assert variables["PORTAL_HOST"] == platform.variables["BASE_DOMAIN"]
     assert not any("secret" in value.lower() for value in variables.values())
     assert group["TargetType"] == "lambda"
     assert attributes["lambda.multi_value_headers.enabled"] == "true"
@@ -177,11 +187,12 @@ def test_listener_rules_route_login_and_logout_to_authx(platform: Platform) -> N
 
     rules = rules_by_priority(platform)
     group = aws("elbv2").describe_target_groups(Names=[AUTHX])["TargetGroups"][0]
-    assert sorted(rules, key=int) == ["1", "2", "500", "10000"]
+    assert sorted(rules, key=int) == ["1", "2", "3", "500", "10000"]
     assert rules["500"]["RuleArn"] == foreign
 
     def paths(rule: dict[str, Any]) -> list[str]:
-        return rule["Conditions"][0]["PathPatternConfig"]["Values"]
+        [paths] = [c for c in rule["Conditions"] if c["Field"] == "path-pattern"]
+        return paths["PathPatternConfig"]["Values"]
 
     def kinds(rule: dict[str, Any]) -> list[str]:
         return [a["Type"] for a in sorted(rule["Actions"], key=lambda a: a["Order"])]
@@ -189,9 +200,13 @@ def test_listener_rules_route_login_and_logout_to_authx(platform: Platform) -> N
     assert paths(rules["1"]) == ["/logout", "/logout/"]
     assert paths(rules["2"]) == ["/logout/close"]
     assert paths(rules["10000"]) == ["/aws_mwaa/aws-console-sso"]
+    assert paths(rules["3"]) == ["/"]  # the portal, on its host only
+    [portal_host] = [c for c in rules["3"]["Conditions"] if c["Field"] == "host-header"]
+    assert portal_host["HostHeaderConfig"]["Values"] == [platform.variables["BASE_DOMAIN"]]
     assert kinds(rules["1"]) == kinds(rules["10000"]) == ["authenticate-oidc", "forward"]
+    assert kinds(rules["3"]) == ["authenticate-oidc", "forward"]
     assert kinds(rules["2"]) == ["forward"]  # the close page must not sign the user in again
-    for priority in ("1", "2", "10000"):
+    for priority in ("1", "2", "3", "10000"):
         forward = next(a for a in rules[priority]["Actions"] if a["Type"] == "forward")
         assert forward["TargetGroupArn"] == group["TargetGroupArn"]
     oidc = rules["10000"]["Actions"][0]["AuthenticateOidcConfig"]
@@ -222,8 +237,16 @@ def test_state_machines_call_the_deployed_step_lambdas_and_nothing_else(
     assert statement["Action"] == ["lambda:InvokeFunction"]
     assert set(statement["Resource"]) == arns | {f"{arn}:*" for arn in arns}
     assert function_arn("api_handler") not in json.dumps(policy)
-    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
-        "Service": "states.amazonaws.com"
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "states.amazonaws.com"}
+    # confused-deputy protection: only this account's two state machines
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {
+            "aws:SourceArn": sorted(
+                platform.variables[f"{kind}_STATE_MACHINE_ARN"] for kind in ("ONBOARD", "OFFBOARD")
+            )
+        },
     }
 
 
@@ -251,6 +274,7 @@ def test_a_changed_setting_updates_only_what_depends_on_it(platform: Platform) -
         ("lambda-function", AUTHX),
         ("listener-rule", "login"),
         ("listener-rule", "logout"),
+        ("listener-rule", "portal"),
     ]
     assert {c.action for c in changed.made_changes()} == {UPDATE}
     rules = rules_by_priority(platform)
@@ -390,9 +414,9 @@ def test_the_commands_report_each_resource_and_exit_0(
     removed = capsys.readouterr().out
 
     assert f"create    lambda-function        {AUTHX}" in first
-    assert "setup of stage test done: 39 create, 0 update, 0 delete, 0 unchanged" in first
-    assert "setup of stage test done: 0 create, 0 update, 0 delete, 39 unchanged" in second
-    assert "destroy of stage test done: 0 create, 0 update, 21 delete, 0 unchanged" in removed
+    assert "setup of stage test done: 40 create, 0 update, 0 delete, 0 unchanged" in first
+    assert "setup of stage test done: 0 create, 0 update, 0 delete, 40 unchanged" in second
+    assert "destroy of stage test done: 0 create, 0 update, 22 delete, 0 unchanged" in removed
     secret = aws("secretsmanager").get_secret_value(SecretId=platform.alb["oidc_secret_arn"])
     assert json.loads(secret["SecretString"])["client_secret"] not in first + second + removed
 

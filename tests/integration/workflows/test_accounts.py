@@ -288,3 +288,58 @@ def test_a_refused_member_side_call_compensates_in_both_accounts(
     # and the same environment onboards once the fault is gone
     assert world.onboard("Broken", account_id=MEMBER).status_code == 200
     assert world.wait("Broken")["status"] == "READY"
+
+
+def _member_role_actions() -> set[str]:
+    """The actions templates/member-account.yaml allows its member role (read from the file)."""
+    from cfnlint.decode import decode
+
+    template, problems = decode(str(landscape.MEMBER_TEMPLATE))
+    assert not problems
+    role = template["Resources"]["MemberRole"]["Properties"]
+    actions: set[str] = set()
+    for policy in role["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            action = statement["Action"]
+            actions |= {action} if isinstance(action, str) else set(action)
+    return actions
+
+
+def test_the_member_template_allows_every_call_made_with_the_member_role(
+    world: World, member: dict[str, Any]
+) -> None:
+    """A whole create-onboard-offboard-delete run in the member account: every call the member
+    role makes (and ec2:CreateTags for the tags set at creation) is one the template allows."""
+    from chalicelib import aws_clients
+
+    seen: set[str] = set()
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        seen.add(f"{model.service_model.signing_name}:{model.name}")
+        if params.get("TagSpecifications"):
+            seen.add("ec2:CreateTags")
+
+    clients = [aws_clients.client_in(s, MEMBER) for s in ("ec2", "mwaa")]
+    for client in clients:
+        client.meta.events.register("before-call", record)
+    try:
+        parameters = create_parameters(
+            member, ExecutionRoleArn=f"arn:aws:iam::{MEMBER}:role/mwaa-execution"
+        )
+        world.onboard("Audited", mode="create", create=parameters, account_id=MEMBER)
+        assert world.wait("Audited")["status"] == "READY"
+        world.offboard("Audited", delete_environment=True)
+        assert world.wait("Audited")["status"] == "OFFBOARDED"
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call", record)
+
+    assert {
+        "airflow:CreateEnvironment",
+        "airflow:DeleteEnvironment",
+        "ec2:AcceptVpcPeeringConnection",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:CreateRoute",
+        "ec2:RevokeSecurityGroupIngress",
+    } <= seen
+    assert seen - _member_role_actions() == set()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .conftest import World, aws, create_parameters
+import json
+
+from .conftest import LOCAL_ENV, World, aws, create_parameters
 
 NOTHING = {"peerings": [], "security_group_rules": [], "elb": [], "mwaa": []}
 
@@ -119,3 +121,29 @@ def test_the_api_will_not_hand_out_a_host_onboarding_derived_for_a_live_environm
 
     assert response.status_code == 409
     assert "Analytics" in response.json_body["Message"]
+
+
+def test_an_execution_role_outside_the_allowed_prefix_is_refused_at_the_api(
+    world: World,
+) -> None:
+    net = world.network("10.3")
+    # The local stage allows roles whose name starts with `mwaa-` (MWAA_EXECUTION_ROLE_PREFIX).
+    admin = "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole"
+    body = create_parameters(net, ExecutionRoleArn=admin)
+
+    response = world.onboard("Escalate", mode="create", create=body)
+
+    assert response.status_code == 400
+    message = json.loads(response.body)["Message"]
+    assert "create.ExecutionRoleArn" in message
+    assert '"mwaa-"' in message and "OrganizationAccountAccessRole" in message
+    assert world.record("Escalate") == {}  # nothing stored, no workflow started
+    assert (
+        aws("stepfunctions").list_executions(
+            stateMachineArn=LOCAL_ENV["ONBOARD_STATE_MACHINE_ARN"]
+        )["executions"]
+        == []
+    )
+
+    allowed = create_parameters(net, ExecutionRoleArn="arn:aws:iam::123456789012:role/mwaa-x")
+    assert world.onboard("Escalate", mode="create", create=allowed).status_code == 202
