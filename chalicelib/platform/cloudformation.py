@@ -24,9 +24,17 @@ from chalice.utils import to_cfn_resource_name
 from authx.roles import ROLES
 from chalicelib import oidc, schema, state_machines
 
-from . import alarms, authx_function, authx_package, listener_rules, log_groups, policies
+from . import alarms, authx_function, authx_package, iam_roles, listener_rules, log_groups
 from .config import ConfigError, StageConfig
-from .setup import authx_name, authx_variables, rbac_role_name, states_role_name
+from .setup import (
+    RoleSpec,
+    authx_name,
+    authx_role,
+    authx_variables,
+    rbac_role_arns,
+    rbac_roles,
+    states_role,
+)
 
 AUTHX_ZIP = "authx.zip"
 API_HANDLER = "api_handler"
@@ -60,14 +68,14 @@ def load_balancer_arn(cfg: StageConfig) -> str:
     return f"{prefix}:loadbalancer/{path.rsplit('/', 1)[0]}"
 
 
-def _role(cfg: StageConfig, name: str, trust: Any, policy: Any, description: str) -> dict:
+def _role(cfg: StageConfig, spec: RoleSpec) -> dict[str, Any]:
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
-            "RoleName": name,
-            "Description": description,
-            "AssumeRolePolicyDocument": trust,
-            "Policies": [{"PolicyName": "mwaa-gate", "PolicyDocument": policy}],
+            "RoleName": spec.name,
+            "Description": spec.description,
+            "AssumeRolePolicyDocument": spec.trust,
+            "Policies": [{"PolicyName": iam_roles.POLICY_NAME, "PolicyDocument": spec.policy}],
             "Tags": _tag_list(cfg),
         },
     }
@@ -102,28 +110,11 @@ def _tables(cfg: StageConfig) -> dict[str, Any]:
 
 def _authx(cfg: StageConfig) -> dict[str, Any]:
     name = authx_name(cfg)
-    rbac_arns = {
-        role: f"arn:{cfg.partition}:iam::{cfg.account}:role/{rbac_role_name(cfg, role)}"
-        for role in ROLES
-    }
+    rbac_arns = rbac_role_arns(cfg)
     alb_arns = cfg.get("ALB_ARNS") or load_balancer_arn(cfg)
-    resources: dict[str, Any] = {
-        "AuthxRole": _role(
-            cfg,
-            name,
-            policies.trust("lambda.amazonaws.com"),
-            policies.authx(cfg, name, rbac_arns.values()),
-            "mwaa-gate authX Lambda",
-        )
-    }
-    for role in ROLES:
-        resources[f"Airflow{role}Role"] = _role(
-            cfg,
-            rbac_role_name(cfg, role),
-            policies.rbac_trust(_get_arn("AuthxRole")),
-            policies.rbac(cfg, role),
-            f"mwaa-gate: MWAA web login as Airflow {role}",
-        )
+    resources: dict[str, Any] = {"AuthxRole": _role(cfg, authx_role(cfg))}
+    for role, spec in zip(ROLES, rbac_roles(cfg, _get_arn("AuthxRole")), strict=True):
+        resources[f"Airflow{role}Role"] = _role(cfg, spec)
     resources["AuthxFunction"] = {
         "Type": "AWS::Serverless::Function",
         "Properties": {
@@ -211,15 +202,7 @@ def _workflows(cfg: StageConfig, functions: set[str]) -> dict[str, Any]:
         + chalice_function_name(cfg, function)
         for function in sorted(functions)
     ]
-    resources: dict[str, Any] = {
-        "StatesRole": _role(
-            cfg,
-            states_role_name(cfg),
-            policies.trust("states.amazonaws.com"),
-            policies.states(arns),
-            "mwaa-gate onboard/offboard state machines",
-        )
-    }
+    resources: dict[str, Any] = {"StatesRole": _role(cfg, states_role(cfg, arns))}
     for kind, logical_id in MACHINES.items():
         variable = f"{kind.upper()}_STATE_MACHINE_ARN"
         substitutions = {

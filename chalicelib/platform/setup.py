@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,62 @@ def states_role_name(cfg: StageConfig) -> str:
 
 def permission_id(cfg: StageConfig) -> str:
     return f"{cfg.deployment}-alb"
+
+
+# --- the roles setup makes (also the CloudFormation template's: one definition) ---------------
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    name: str
+    trust: dict[str, Any]
+    policy: dict[str, Any]
+    description: str
+
+
+def rbac_role_arns(cfg: StageConfig) -> dict[str, str]:
+    return {
+        role: f"arn:{cfg.partition}:iam::{cfg.account}:role/{rbac_role_name(cfg, role)}"
+        for role in ROLES
+    }
+
+
+def authx_role(cfg: StageConfig) -> RoleSpec:
+    name = authx_name(cfg)
+    return RoleSpec(
+        name,
+        policies.trust("lambda.amazonaws.com"),
+        policies.authx(cfg, name, rbac_role_arns(cfg).values()),
+        "mwaa-gate authX Lambda",
+    )
+
+
+def rbac_roles(cfg: StageConfig, authx_role_arn: Any) -> list[RoleSpec]:
+    """One per Airflow role; `authx_role_arn` may be a CloudFormation reference."""
+    return [
+        RoleSpec(
+            rbac_role_name(cfg, role),
+            policies.rbac_trust(authx_role_arn),
+            policies.rbac(cfg, role),
+            f"mwaa-gate: MWAA web login as Airflow {role}",
+        )
+        for role in ROLES
+    ]
+
+
+def states_role(cfg: StageConfig, step_arns: Iterable[str]) -> RoleSpec:
+    return RoleSpec(
+        states_role_name(cfg),
+        policies.states_trust(cfg),
+        policies.states(step_arns),
+        "mwaa-gate onboard/offboard state machines",
+    )
+
+
+def _ensure_role(iam: Any, report: Report, spec: RoleSpec, cfg: StageConfig) -> str:
+    return iam_roles.ensure(
+        iam, report, spec.name, spec.trust, spec.policy, cfg.tag, spec.description
+    )
 
 
 # --- checks --------------------------------------------------------------------------------------
@@ -142,35 +199,16 @@ def setup(
     tables.ensure(client("dynamodb"), report, cfg)
 
     authx = authx_name(cfg)
-    rbac_arns = {
-        role: f"arn:{cfg.partition}:iam::{cfg.account}:role/{rbac_role_name(cfg, role)}"
-        for role in ROLES
-    }
-    authx_role = iam_roles.ensure(
-        iam,
-        report,
-        authx,
-        policies.trust("lambda.amazonaws.com"),
-        policies.authx(cfg, authx, rbac_arns.values()),
-        cfg.tag,
-        "mwaa-gate authX Lambda",
-    )
-    for role in ROLES:
-        iam_roles.ensure(
-            iam,
-            report,
-            rbac_role_name(cfg, role),
-            policies.rbac_trust(authx_role),
-            policies.rbac(cfg, role),
-            cfg.tag,
-            f"mwaa-gate: MWAA web login as Airflow {role}",
-        )
+    rbac_arns = rbac_role_arns(cfg)
+    authx_role_arn = _ensure_role(iam, report, authx_role(cfg), cfg)
+    for spec in rbac_roles(cfg, authx_role_arn):
+        _ensure_role(iam, report, spec, cfg)
 
     function_arn = authx_function.ensure(
         lambda_client,
         report,
         authx,
-        authx_role,
+        authx_role_arn,
         authx_zip,
         authx_variables(cfg, alb_arns, rbac_arns),
         cfg.tag,
@@ -186,17 +224,9 @@ def setup(
         elbv2, client("secretsmanager"), report, cfg, group_arn, rotate_client_secret
     )
 
-    states_role = iam_roles.ensure(
-        iam,
-        report,
-        states_role_name(cfg),
-        policies.states_trust(cfg),
-        policies.states(step_arns.values()),
-        cfg.tag,
-        "mwaa-gate onboard/offboard state machines",
-    )
+    states_role_arn = _ensure_role(iam, report, states_role(cfg, step_arns.values()), cfg)
     machines = workflows.ensure(
-        client("stepfunctions"), report, cfg, states_role, propagation_delay
+        client("stepfunctions"), report, cfg, states_role_arn, propagation_delay
     )
     wanted_alarms = alarms.wanted(
         cfg,

@@ -385,6 +385,20 @@ def _left_behind(created: dict[str, Any]) -> dict[str, Any]:
     return left
 
 
+def _record_failed_compensation(
+    current: dict[str, Any], error: dict[str, Any], rollback_failure: dict[str, Any]
+) -> dict[str, Any]:
+    """The compensation itself failed (state `Record failure`): FAILED with both causes, and
+    `created` kept as it is, so that offboarding removes what is left. Without this, a record
+    would stay ONBOARDING for good."""
+    failed = _failure({"failure": rollback_failure})
+    error["compensation"] = [f"the compensation failed: {failed['code']}: {failed['cause']}"]
+    record.save(current, status="FAILED", error=error)
+    logger.warning("onboarding failed, compensation failed", extra={"environment": current["name"]})
+    metrics.count(metrics.ONBOARDINGS_FAILED)
+    return _outcome("FAILED", error)
+
+
 @classified
 def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
     """Compensation: remove what this run made, in reverse, then record FAILED with the cause."""
@@ -393,6 +407,8 @@ def onboard_rollback(event: dict[str, Any]) -> dict[str, Any]:
     current = _owned_or_stale("onboard_rollback", name, execution)
     if current is None:
         return _outcome("SKIPPED", STALE)
+    if event.get("rollback_failure"):
+        return _record_failed_compensation(current, error, event["rollback_failure"])
     created = record.created(current)
     problems = [str(problem) for problem in teardown.remove_all(name, current)]
     if created.get("environment") and current.get("mode") == "create":

@@ -246,6 +246,9 @@ mg_configure_signing() {
         [[ -n $MG_KEY_ID && -n $MG_SECRET_KEY ]] ||
             mg_die "$MG_EXIT_USAGE" 'the AWS credentials found are incomplete'
     fi
+    # They travel inside curl config lines and HTTP headers: a line break would add options.
+    [[ $MG_KEY_ID$MG_SECRET_KEY$MG_SESSION_TOKEN != *[[:cntrl:]]* ]] ||
+        mg_die "$MG_EXIT_USAGE" 'the AWS credentials hold a control character (a line break?)'
     MG_REGION=${MWAA_GATE_REGION:-${AWS_REGION:-${AWS_DEFAULT_REGION:-}}}
     if [[ -z $MG_REGION && $MG_URL =~ \.execute-api\.([a-z0-9-]+)\.amazonaws\.com ]]; then
         MG_REGION=${BASH_REMATCH[1]}

@@ -595,6 +595,15 @@ CONFIGURATION_ERRORS = {
         "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
     ),
     "no region": ({"MWAA_GATE_AUTH": "sigv4", **KEYS}, "set MWAA_GATE_REGION"),
+    "a line break in the token": (
+        {
+            "MWAA_GATE_AUTH": "sigv4",
+            "MWAA_GATE_REGION": "eu-west-1",
+            **KEYS,
+            "AWS_SESSION_TOKEN": 'tok"\nurl = "http://attacker.example/',
+        },
+        "the AWS credentials hold a control character",
+    ),
     "not a region": (
         {"MWAA_GATE_AUTH": "sigv4", "MWAA_GATE_REGION": "eu-west-1/../x", **KEYS},
         "'eu-west-1/../x' is not an AWS region",
@@ -901,3 +910,50 @@ def test_reconcile_shows_the_record_and_what_changed(
     assert [(r["method"], r["path"]) for r in seen] == [
         ("POST", "/api/environments/Env%201/reconcile")
     ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("MWAA_GATE_WAIT_SECONDS", "0", "MWAA_GATE_WAIT_SECONDS must be a number of seconds"),
+        ("MWAA_GATE_WAIT_SECONDS", "1e3", "MWAA_GATE_WAIT_SECONDS must be a number of seconds"),
+        ("MWAA_GATE_WAIT_SECONDS", "-1", "MWAA_GATE_WAIT_SECONDS must be a number of seconds"),
+        ("MWAA_GATE_WAIT_TIMEOUT", "0", "MWAA_GATE_WAIT_TIMEOUT must be a whole number"),
+        ("MWAA_GATE_WAIT_TIMEOUT", "10m", "MWAA_GATE_WAIT_TIMEOUT must be a whole number"),
+    ],
+)
+@pytest.mark.parametrize(
+    "script", [("onboard-environment", "Env1", "--attach"), ("offboard-environment", "Env1")]
+)
+def test_wait_settings_are_checked_before_any_request(
+    recorder: tuple[str, list[dict[str, Any]]],
+    script: tuple[str, ...],
+    setting: str,
+    value: str,
+    message: str,
+) -> None:
+    url, seen = recorder
+
+    result = run(*script, "--wait", url=url, extra_env={setting: value})
+
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert message in result.stderr
+    assert seen == []
+
+
+def test_wait_gives_up_after_its_timeout_and_says_the_workflow_goes_on(
+    recorder: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, seen = recorder  # answers every request 200 with no status: never done
+
+    result = run(
+        "onboard-environment", "Env1", "--attach", "--wait", url=url,
+        extra_env={"MWAA_GATE_WAIT_SECONDS": "0.2", "MWAA_GATE_WAIT_TIMEOUT": "1"},
+    )  # fmt: skip
+
+    assert result.returncode == 5, result.stderr
+    assert "still not done after 1s" in result.stderr
+    assert "follow it with get-environment" in result.stderr
+    assert seen[0]["method"] == "POST"
+    assert {r["path"] for r in seen[1:]} == {"/api/environments/Env1"}
+    assert len(seen) >= 2  # the POST, then at least one look

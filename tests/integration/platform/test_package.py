@@ -246,3 +246,26 @@ def test_chalice_deploy_reuses_the_app_package_built_with_bytecode(tmp_path: Pat
         path
     )
     assert path.read_bytes() == built
+
+
+def test_the_template_roles_are_the_ones_setup_makes(
+    packaged: tuple[Path, dict[str, Any]],
+) -> None:
+    from chalicelib.platform import config as stage_config
+    from chalicelib.platform import setup as platform_setup
+
+    out, template = packaged
+    cfg = stage_config.load(out.parent, STAGE, need_deployed=False)
+    resources = template["Resources"]
+
+    def role(logical_id: str) -> tuple[Any, Any]:
+        properties = resources[logical_id]["Properties"]
+        return properties["AssumeRolePolicyDocument"], properties["Policies"][0]["PolicyDocument"]
+
+    authx = platform_setup.authx_role(cfg)
+    assert role("AuthxRole") == (authx.trust, authx.policy)
+    states_trust = platform_setup.states_role(cfg, []).trust
+    assert role("StatesRole")[0] == states_trust
+    for spec in platform_setup.rbac_roles(cfg, {"Fn::GetAtt": ["AuthxRole", "Arn"]}):
+        logical_id = "Airflow" + spec.name.rsplit("-", 1)[1] + "Role"
+        assert role(logical_id) == (spec.trust, spec.policy)

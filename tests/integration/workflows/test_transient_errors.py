@@ -100,3 +100,35 @@ def test_a_refusal_met_by_a_record_write_is_not_retried(world: World) -> None:
     assert record["error"]["code"] == "AwsCallFailed"
     assert "dynamodb:UpdateItem failed: AccessDeniedException" in record["error"]["cause"]
     assert retried_errors(world, record) == ["AwsCallFailed"]
+
+
+def test_a_compensation_that_fails_outright_still_ends_failed(world: World) -> None:
+    world.existing_environment("Broken", world.network("10.4"))
+    world.fail("elbv2", "CreateRule", "AccessDenied")
+    # The rollback's own write of FAILED is refused (not transient): the compensation fails.
+    world.fail("dynamodb", "UpdateItem", "AccessDeniedException", times=1, matching=b'"FAILED"')
+
+    world.onboard("Broken")
+    record = world.wait("Broken")
+
+    assert record["status"] == "FAILED"  # never left ONBOARDING
+    assert record["error"]["code"] == "AwsCallFailed"
+    assert "CreateRule failed: AccessDenied" in record["error"]["cause"]
+    [note] = record["error"]["compensation"]
+    assert note.startswith("the compensation failed: AwsCallFailed: dynamodb:UpdateItem failed")
+    entered = [
+        e["stateEnteredEventDetails"]["name"]
+        for e in world.history(record)
+        if e["type"] == "TaskStateEntered"
+    ]
+    assert entered[-2:] == ["Rollback", "Record failure"]
+    world.clear_faults()
+
+    world.offboard("Broken")
+    assert world.wait("Broken")["status"] == "OFFBOARDED"
+    assert world.tagged("Broken") == {
+        "peerings": [],
+        "security_group_rules": [],
+        "elb": [],
+        "mwaa": [],
+    }
