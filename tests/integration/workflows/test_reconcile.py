@@ -194,3 +194,58 @@ def test_scheduled_run_reconciles_every_ready_environment_and_counts(
     assert figures["EnvironmentsDegraded"] in (0, 0.0, [0.0])
     again = world.client.lambda_.invoke("reconcile", scheduled(world)).payload
     assert (again["checked"], again["drifted"]) == (1, 0)
+
+
+def test_every_call_of_the_reconciler_is_granted_by_its_policy_and_the_apis(
+    world: World, ready: dict
+) -> None:
+    """An upgrade to Airflow 3 and moved IPs (every kind of write) reconciled by the scheduled
+    function and by the route: each AWS call is in `policies.step(..., "reconcile")` and in the
+    API's policy."""
+    from chalicelib import aws_clients
+    from chalicelib.platform import policies
+    from chalicelib.platform.config import StageConfig
+
+    from .airflow_support import authx_target_group
+    from .conftest import LOCAL_ENV
+
+    authx_target_group(world)
+    made: set[str] = set()
+
+    def record(model: object, **_: object) -> None:
+        made.add(f"{model.service_model.signing_name}:{model.name}")  # type: ignore[attr-defined]
+
+    clients = [getattr(aws_clients, n)() for n in ("dynamodb", "ec2", "elbv2", "mwaa")]
+    clients.append(aws_clients.secretsmanager())
+    for client in clients:
+        client.meta.events.register("before-call", record)
+    try:
+        aws("mwaa").update_environment(Name="Sales", AirflowVersion="2.11.0")
+        assert reconcile(world, "Sales").status_code == 200
+        aws("mwaa").update_environment(Name="Sales", AirflowVersion="3.0.6")
+        mwaa_environment("Sales").replace_webserver_addresses()
+        summary = world.client.lambda_.invoke("reconcile", scheduled(world)).payload
+        assert summary["fixed"] == 1
+        aws("mwaa").delete_environment(Name="Sales")
+        assert reconcile(world, "Sales").json_body["status"] == "DEGRADED"
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call", record)
+
+    cfg = StageConfig(
+        "local",
+        "mwaa-gate",
+        {
+            **LOCAL_ENV,
+            "ALB_LISTENER_ARN": world.alb["listener_arn"],
+            "OIDC_CLIENT_SECRET_ARN": world.alb["oidc_secret_arn"],
+        },
+        {},
+    )
+
+    def allowed(document: dict) -> set[str]:
+        return {a for s in document["Statement"] for a in s["Action"]}
+
+    assert {"elasticloadbalancing:ModifyRule", "elasticloadbalancing:ModifyTargetGroup"} <= made
+    assert made - allowed(policies.step(cfg, "reconcile")) == set()
+    assert made - allowed(policies.api(cfg)) == set()
