@@ -21,6 +21,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "devstack")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "devstack")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "mwaa-gate-bench")
+os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the figures, not the services' log lines
+os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
 os.environ["API_AUTHORIZER"] = "none"
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
@@ -123,7 +125,7 @@ def main() -> None:
         print(
             f"{PRIVATE} private and {PUBLIC} public environments READY (every fifth on Airflow 3)"
         )
-        os.environ.update(settings)
+        os.environ.update(stack.project.environment("reconcile"))  # the function's settings
         with devstack.exclusive_environment():
             started = time.perf_counter()
             summary, calls = counted(reconcile.run_all)
