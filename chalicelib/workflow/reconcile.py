@@ -99,7 +99,12 @@ def _degrade(current: dict[str, Any], problem: str) -> Outcome:
     return Outcome(saved, [change])
 
 
-def _private(current: dict[str, Any], observed: Observed, paths: Any) -> tuple[dict, list[str]]:
+def _private(
+    current: dict[str, Any],
+    observed: Observed,
+    paths: Any,
+    rules: dict[str, list[dict[str, Any]]] | None,
+) -> tuple[dict, list[str]]:
     """Target group, health check, registrations, listener rules: (record fields, changes)."""
     name = current["name"]
     created = record.created(current)
@@ -123,7 +128,7 @@ def _private(current: dict[str, Any], observed: Observed, paths: Any) -> tuple[d
         changes.append(f"targets registered: {', '.join(registered)}")
     if deregistered:
         changes.append(f"targets deregistered: {', '.join(deregistered)}")
-    rules = routing.ensure_rules(
+    made = routing.ensure_rules(
         listener,
         name,
         created["host"],
@@ -131,19 +136,23 @@ def _private(current: dict[str, Any], observed: Observed, paths: Any) -> tuple[d
         int(created["slot"]),
         settings.oidc_variables(),
         paths,
+        None if rules is None else rules.get(name, []),
     )
-    changes.extend(rules.changes)
+    changes.extend(made.changes)
     fields: dict[str, Any] = {}
     if current.get("endpoint_ips") != ips:
         fields["endpoint_ips"] = ips
-    if current.get("target_group_arn") != group_arn or current.get("rule_arns") != rules.arns:
-        fields.update(target_group_arn=group_arn, rule_arns=rules.arns)
-        fields["created"] = {**created, "target_group_arn": group_arn, "rule_arns": rules.arns}
+    if current.get("target_group_arn") != group_arn or current.get("rule_arns") != made.arns:
+        fields.update(target_group_arn=group_arn, rule_arns=made.arns)
+        fields["created"] = {**created, "target_group_arn": group_arn, "rule_arns": made.arns}
     return fields, changes
 
 
-def reconcile_record(current: dict[str, Any]) -> Outcome:
-    """Observe, plan and apply for one environment record; what changed."""
+def reconcile_record(
+    current: dict[str, Any], rules: dict[str, list[dict[str, Any]]] | None = None
+) -> Outcome:
+    """Observe, plan and apply for one environment record; what changed. `rules`: this
+    deployment's listener rules by environment, when a run listed them once for all."""
     if current.get("status") not in RECONCILABLE:
         raise NotReconcilable(
             f"environment {current['name']} is {current.get('status')}: only READY and "
@@ -160,7 +169,7 @@ def reconcile_record(current: dict[str, Any]) -> Outcome:
     fields: dict[str, Any] = {}
     changes: list[str] = []
     if current.get("access_mode") == PRIVATE:
-        fields, changes = _private(current, observed, paths)
+        fields, changes = _private(current, observed, paths, rules)
     if version != current.get("airflow_version"):
         changes.append(f"airflow_version: {current.get('airflow_version')} → {version}")
         fields["airflow_version"] = version
@@ -205,13 +214,19 @@ class Run:
 def run_all() -> dict[str, Any]:
     """Reconcile every READY and DEGRADED environment; one failure never stops the others."""
     run = Run()
-    for current in environments_repo.all_records(settings.environments_table()):
-        if current.get("status") not in RECONCILABLE:
-            continue
+    records = [
+        record
+        for record in environments_repo.all_records(settings.environments_table())
+        if record.get("status") in RECONCILABLE
+    ]
+    # The listener's rules once per run, not once per environment: the cost stays linear.
+    private = any(record.get("access_mode") == PRIVATE for record in records)
+    rules = routing.rules_by_environment(settings.alb().listener_arn) if private else None
+    for current in records:
         run.checked += 1
         name = current["name"]
         try:
-            outcome = reconcile_record(current)
+            outcome = reconcile_record(current, rules)
         except StepError as failure:  # AWS refused or failed: counted, logged, next one
             run.failed += 1
             run.environments[name] = [f"failed: {failure}"]

@@ -296,6 +296,23 @@ def forward_target(actions: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def rules_by_environment(listener_arn: str) -> dict[str, list[dict[str, Any]]]:
+    """Every rule this deployment made on the listener, by environment: one listing and one
+    DescribeTags per 20 rules for all environments (the reconciler's run shares it)."""
+    rules = alb.rules(listener_arn)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(rules), 20):
+        chunk = {rule["RuleArn"]: rule for rule in rules[start : start + 20]}
+        with aws_call("elasticloadbalancing:DescribeTags"):
+            described = aws_clients.elbv2().describe_tags(ResourceArns=list(chunk))
+        for description in described["TagDescriptions"]:
+            present = {t.get("Key"): t.get("Value") for t in description.get("Tags") or []}
+            environment = present.get(tags.ENVIRONMENT)
+            if environment and present.get(tags.DEPLOYMENT) == settings.deployment():
+                found.setdefault(environment, []).append(chunk[description["ResourceArn"]])
+    return found
+
+
 def tagged_rules(
     listener_arn: str, environment: str, rules: list[dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
@@ -327,10 +344,14 @@ def ensure_rules(
     slot: int,
     variables: Mapping[str, str],
     paths: Paths,
+    ours: list[dict[str, Any]] | None = None,
 ) -> RulesResult:
     """Exactly the environment's rules for its Airflow version at its slot's priorities: a rule
-    whose conditions or target differ is rewritten, one no longer wanted is removed."""
-    existing = {int(rule["Priority"]): rule for rule in tagged_rules(listener_arn, environment)}
+    whose conditions or target differ is rewritten, one no longer wanted is removed. `ours`: the
+    environment's rules when the caller listed them already (`rules_by_environment`)."""
+    if ours is None:
+        ours = tagged_rules(listener_arn, environment)
+    existing = {int(rule["Priority"]): rule for rule in ours}
     wanted = wanted_rules(host, slot, paths)
     authx_group = authx_target_group() if any(rule.to_authx for rule in wanted) else None
     result = RulesResult(arns=[])
