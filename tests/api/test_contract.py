@@ -8,6 +8,8 @@ import sys
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
 from app import app
@@ -70,3 +72,85 @@ def test_stages_choose_their_authorizer():
         name: stage["environment_variables"]["API_AUTHORIZER"] for name, stage in stages.items()
     }
     assert chosen == {"local": "none", "dev": "iam", "prod": "iam"}
+
+
+# --- the spec is exact: its computed parts are the code's own rules ---------------------------
+
+
+def _spec() -> dict:
+    return yaml.safe_load((PROJECT_DIR / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
+
+
+def _openapi_parts():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "openapi_parts", PROJECT_DIR / "scripts" / "openapi_parts.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_computed_parts_of_the_spec_are_current():
+    parts = _openapi_parts()
+    text = (PROJECT_DIR / "docs" / "openapi.yaml").read_text(encoding="utf-8")
+
+    assert parts.MARKER in text, "run: python scripts/openapi_parts.py"
+    assert text.split(parts.MARKER)[1] == parts.text(), "run: python scripts/openapi_parts.py"
+
+
+def test_the_tag_patterns_of_the_spec_and_of_the_api_agree_on_every_character():
+    """The API matches the MWAA model's `\\p{L}\\p{Z}\\p{N}` with Python classes; the spec with
+    the ranges spelled out. Both must accept exactly the same characters."""
+    import re
+
+    from chalicelib.api import mwaa_model
+
+    java = mwaa_model.create_environment_shape().members["Tags"].key.metadata["pattern"]
+    api = mwaa_model._pattern(java)
+    documented = re.compile(mwaa_model.portable_pattern(java))
+    text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+
+    differ = [c for c in text if bool(api.fullmatch(c)) != bool(documented.fullmatch(c))]
+
+    assert differ == []
+
+
+GROUP_ALPHABET = st.characters(codec="utf-8") | st.sampled_from(
+    [" ", "\u00a0", "\u3000", "\u200b", "\u2028", "\t", ",", "\x85", "\U000e0001", "\ue000"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(group=st.text(GROUP_ALPHABET, max_size=8) | st.text(GROUP_ALPHABET, min_size=250))
+def test_a_group_id_is_valid_in_the_spec_exactly_when_the_api_accepts_it(group):
+    import re
+
+    from chalicelib.api import validation
+
+    schema = _SCHEMAS["GroupId"]
+    documented = bool(re.fullmatch(schema["pattern"], group)) and len(group) <= schema["maxLength"]
+
+    assert documented == (validation.group_problem(group) is None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(groups=st.lists(st.text(GROUP_ALPHABET, max_size=6), max_size=5).map(",".join))
+def test_a_groups_query_is_valid_in_the_spec_exactly_when_the_api_accepts_it(groups):
+    import re
+
+    from chalicelib.api import validation
+    from chalicelib.api.errors import FieldErrors
+
+    documented = bool(re.fullmatch(_SCHEMAS["GroupList"]["pattern"], groups))
+    try:
+        validation.groups_list(groups)
+        accepted = True
+    except FieldErrors:
+        accepted = False
+
+    assert documented == accepted
+
+
+_SCHEMAS = _spec()["components"]["schemas"]
