@@ -60,6 +60,11 @@ check-stage:
 policies: check-stage $(STAMP)
 	$(BIN)/python -m chalicelib.platform.policies --stage $(STAGE)
 
+# The reconciler's schedule is written from app.py when Chalice loads it (deploy, package):
+# give it the stage's rate.
+STAGE_RECONCILE_RATE = $(shell test -n "$(STAGE)" && $(BIN)/python -c 'import json, sys; print(json.load(open(".chalice/config.json"))["stages"].get(sys.argv[1], {}).get("environment_variables", {}).get("RECONCILE_RATE_MINUTES", ""))' $(STAGE) 2>/dev/null)
+export RECONCILE_RATE_MINUTES = $(STAGE_RECONCILE_RATE)
+
 deploy: policies
 	$(BIN)/python -m chalicelib.platform.app_package --stage $(STAGE)
 	$(BIN)/chalice deploy --stage $(STAGE)

@@ -6,11 +6,12 @@ state machines call; each delegates to chalicelib.
 
 from collections.abc import Callable
 
-from chalice import Chalice, IAMAuthorizer, Response
+from chalice import Chalice, IAMAuthorizer, Rate, Response
 
 from chalicelib.api import handlers, observability, settings
 from chalicelib.api.http import handled
-from chalicelib.workflow import steps
+from chalicelib.workflow import reconcile, steps
+from chalicelib.workflow import settings as workflow_settings
 
 # configure_logs=False: Chalice adds a plain-text handler to the logger named after the app —
 # the very logger powertools writes its JSON lines to — whenever it finds no stdout handler
@@ -57,6 +58,11 @@ def get_environment(name):
 @route("/environments/{name}", "DELETE")
 def offboard_environment(name):
     return handlers.offboard_environment(app.current_request, name)
+
+
+@route("/environments/{name}/reconcile", "POST")
+def reconcile_environment(name):
+    return handlers.reconcile_environment(app.current_request, name)
 
 
 @route("/grants", "POST")
@@ -153,3 +159,11 @@ def offboard_finish(event, context):
 @app.lambda_function(name="offboard_fail")
 def offboard_fail(event, context):
     return steps.offboard_fail(event)
+
+
+# --- reconciler (DESIGN §4 Reconciliation) ------------------------------------------------------
+
+
+@app.schedule(Rate(workflow_settings.reconcile_minutes(), unit=Rate.MINUTES), name="reconcile")
+def reconcile_all(event):
+    return reconcile.run_all()

@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from authx import dynamo
-from authx.errors import EnvironmentNotReady, Misconfigured, UnknownEnvironment
+from authx.errors import (
+    EnvironmentDegraded,
+    EnvironmentNotReady,
+    Misconfigured,
+    UnknownEnvironment,
+)
 from authx.roles import ascii_lower
 from authx.settings import Settings
 
@@ -22,7 +27,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z][0-9A-Za-z_-]{0,79}$")
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 HOST_PATTERN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 _PORT = re.compile(r"[0-9]{1,5}")
-READY = "READY"
+READY, DEGRADED = "READY", "DEGRADED"
 
 HOST_MAP_TTL_SECONDS = 60.0
 HOST_MAP_MISS_REFRESH_SECONDS = 5.0
@@ -83,9 +88,14 @@ def forget_host(host: str) -> None:
 
 
 def login_host(record: Mapping[str, Any] | None, name: str) -> str:
-    """Where a READY environment's users are sent; unknown or not READY → 404."""
+    """Where a READY environment's users are sent; unknown or not READY → 404, DEGRADED → 503."""
     if record is None:
         raise UnknownEnvironment(f"There is no environment named {name!r}.")
+    if record.get("status") == DEGRADED:
+        raise EnvironmentDegraded(
+            f"The Airflow environment {name!r} cannot be reached right now; mwaa-gate has "
+            "marked it degraded for the platform team. Please try again later."
+        )
     if record.get("status") != READY:
         raise EnvironmentNotReady(f"The environment {name!r} is not open for sign-in.")
     host = normalise_host(record.get("login_host"))

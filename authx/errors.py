@@ -147,6 +147,18 @@ class MethodNotAllowed(Refusal):
     title = "Method not allowed"
     reason = "method_not_allowed"
 
+    def __init__(self, message: str = "", allow: tuple[str, ...] = ("GET",)) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+
+# --- 503: the environment is known but broken outside mwaa-gate (reconciliation found it). ---
+class EnvironmentDegraded(Refusal):
+    status = 503
+    title = "This Airflow environment is unavailable"
+    reason = "environment_degraded"
+    retry = True
+
 
 # --- 500: this deployment is misconfigured (not the user's fault, not AWS's). ---
 class Misconfigured(Refusal):

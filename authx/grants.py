@@ -15,8 +15,17 @@ from authx.settings import Settings
 from authx.token import Identity
 
 _GRANT_ATTRIBUTES = ["principal", "environment", "rbac_role", "expires_at"]
-# where the MWAA environment is (DESIGN §2): its account, region and name in MWAA
-_ENVIRONMENT_ATTRIBUTES = ["name", "status", "login_host", "account_id", "region", "mwaa_name"]
+# where the MWAA environment is (DESIGN §2): its account, region and name in MWAA; and its
+# Airflow version (which web login path to send the browser to)
+_ENVIRONMENT_ATTRIBUTES = [
+    "name",
+    "status",
+    "login_host",
+    "account_id",
+    "region",
+    "mwaa_name",
+    "airflow_version",
+]
 
 
 @dataclass(frozen=True)

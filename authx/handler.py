@@ -10,19 +10,33 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from authx import alb, audit, login, logout, pages, portal
+from authx import alb, audit, login, logout, pages, portal, settings
 from authx.audit import Decision
 from authx.errors import AwsCause, MethodNotAllowed, Refusal, SingleValueHeaders, UnknownPath
 
 Route = Callable[[alb.Request, Decision, float], alb.Response]
+GET_ONLY = ("GET",)
 
-ROUTES: dict[str, Route] = {
-    login.PATH: login.handle,
-    **dict.fromkeys(logout.PATHS, logout.handle),
-    logout.CLOSE_PATH: logout.close,
-    portal.PATH: portal.handle,
-}
-METHODS = ("GET",)
+
+def _route_for(path: str) -> tuple[Route, tuple[str, ...]] | None:
+    """The route of a path and the methods it answers. Airflow's paths come from the stage's
+    table (`authx.airflow_paths`), so they are looked up in the settings."""
+    if path == logout.CLOSE_PATH:
+        return logout.close, GET_ONLY
+    if path == login.PATH:
+        return login.handle, GET_ONLY
+    if path == portal.PATH:
+        return portal.handle, GET_ONLY
+    if path in logout.PATHS:
+        return logout.handle, GET_ONLY
+    config = settings.current()
+    if path in logout.paths(config):
+        return logout.handle, logout.AIRFLOW_METHODS
+    if path in login.paths(config):
+        return login.handle, GET_ONLY
+    return None
+
+
 SINGLE_VALUE_MESSAGE = (
     "authX needs multi-value headers on its target group "
     "(lambda.multi_value_headers.enabled = true): without them the load balancer keeps one "
@@ -31,11 +45,12 @@ SINGLE_VALUE_MESSAGE = (
 
 
 def _route(request: alb.Request, decision: Decision) -> alb.Response:
-    route = ROUTES.get(request.path)
-    if route is None:
+    found = _route_for(request.path)
+    if found is None:
         raise UnknownPath("There is nothing here.")
-    if request.method not in METHODS:
-        raise MethodNotAllowed(f"{request.path} answers GET only.")
+    route, methods = found
+    if request.method not in methods:
+        raise MethodNotAllowed(f"{request.path} answers {' and '.join(methods)} only.", methods)
     return route(request, decision, time.time())
 
 
@@ -44,7 +59,7 @@ def _refused(error: Refusal, decision: Decision) -> alb.Response:
     decision.reason = error.reason
     if isinstance(error.__cause__, AwsCause):
         decision.aws_error = str(error.__cause__)
-    headers = [("Allow", ", ".join(METHODS))] if isinstance(error, MethodNotAllowed) else []
+    headers = [("Allow", ", ".join(error.allow))] if isinstance(error, MethodNotAllowed) else []
     return alb.Response(status=error.status, body=pages.refusal(error), headers=headers)
 
 

@@ -3,26 +3,48 @@
 Order: verify the ALB token (nothing else happens before it passes); read the asked role and the
 environment from the request; read the environment and the grants in one DynamoDB round trip;
 refuse unless the environment is READY and the grants allow the role; then STS and MWAA; then a
-302 to `https://<login_host>/aws_mwaa/aws-console-sso?login=true#<token>`.
+302 to `https://<login_host><web login path of its Airflow version>?login=true#<token>`.
+
+A browser that Airflow sends to its "no session" path (Airflow 3: `/auth/login/`, routed here by
+the environment's listener rule) is signed in again the same way: the environment comes from
+the host, and Airflow's own query (`next=`) is ignored.
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from authx import environments, grants, roles, settings, token, token_roles, weblogin
+from authx import airflow_paths, environments, grants, roles, settings, token, token_roles, weblogin
 from authx.alb import Request, Response
 from authx.audit import Decision
 from authx.errors import (
     BadRequest,
     EnvironmentNotReady,
+    Misconfigured,
     NotGranted,
     RoleAboveGrant,
     UnknownEnvironment,
     UnknownRole,
 )
 
-PATH = "/aws_mwaa/aws-console-sso"
+PATH = airflow_paths.AUTHX_LOGIN_PATH  # authX's own entry (the platform's login rule)
+
+
+def paths(config: settings.Settings) -> frozenset[str]:
+    """Every path answered as a login: authX's own and each Airflow version's "no session"."""
+    return frozenset({PATH, *(p.no_session for p in config.airflow_paths.values())})
+
+
+def web_login_path(config: settings.Settings, record: dict, name: str) -> str:
+    """The web login path of the Airflow version recorded for the environment."""
+    try:
+        return airflow_paths.for_version(
+            record.get("airflow_version"), config.airflow_paths
+        ).web_login
+    except airflow_paths.AirflowPathsError as error:
+        raise Misconfigured(f"The environment {name!r}: {error}.") from error
+
+
 TOKEN_HEADER = "x-amzn-oidc-data"  # noqa: S105 - a header name, not a secret
 
 
@@ -77,7 +99,8 @@ def handle(request: Request, decision: Decision, now: float) -> Response:
     chosen = asked or effective
     decision.granted_role = chosen
 
+    path = web_login_path(config, found.environment or {}, name)
     target = token_roles.target(found.environment or {}, name, config.region)
     web_token = weblogin.create(config, identity.user, target, chosen)
-    location = f"https://{login_host}{PATH}?login=true#{quote(web_token, safe='-._~+/=')}"
+    location = f"https://{login_host}{path}?login=true#{quote(web_token, safe='-._~+/=')}"
     return Response(status=302, headers=[("Location", location)])

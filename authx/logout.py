@@ -7,6 +7,11 @@ redirect, or straight to the close page. `IDP_LOGOUT_URL` may place the close pa
 itself with a `{close_url}` placeholder (Cognito's `logout_uri=`, for one), or name a fixed
 return address (`logout_uri=`, `post_logout_redirect_uri=` or `redirect_uri=`, kept as is);
 otherwise it is added as `post_logout_redirect_uri` (OpenID Connect RP-initiated logout).
+
+Airflow's own logout paths (`/logout/` in Airflow 2, `/auth/logout` in Airflow 3; see
+`authx.airflow_paths`) are routed here too, by GET or by POST (Airflow 3's may be a POST), so
+leaving Airflow ends the ALB session as well; Airflow's session cookies of every version are
+expired with the ALB's, so the next person on this browser never inherits an Airflow session.
 """
 
 from __future__ import annotations
@@ -14,12 +19,25 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from authx import environments, pages, settings
+from authx import airflow_paths, environments, pages, settings
 from authx.alb import Request, Response
 from authx.audit import Decision
 
-PATHS = ("/logout", "/logout/")
-CLOSE_PATH = "/logout/close"
+PATHS = airflow_paths.AUTHX_LOGOUT_PATHS
+CLOSE_PATH = airflow_paths.AUTHX_CLOSE_PATH
+AIRFLOW_METHODS = ("GET", "POST")  # Airflow's logout paths; authX's own answer GET
+
+
+def paths(config: settings.Settings) -> frozenset[str]:
+    """Every logout path: authX's own and each Airflow version's."""
+    return frozenset({*PATHS, *(p for v in config.airflow_paths.values() for p in v.logout)})
+
+
+def airflow_cookies(config: settings.Settings) -> list[str]:
+    names = {c for v in config.airflow_paths.values() for c in v.session_cookies}
+    return sorted(names - {config.cookie_name})
+
+
 SHARDS = 4
 _EXPIRED = "Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure; HttpOnly"
 
@@ -61,9 +79,8 @@ def handle(request: Request, decision: Decision, now: float) -> Response:
     config = settings.current()
     close = close_url(request)
     target = idp_redirect(config.idp_logout_url, close) if config.idp_logout_url else close
-    headers = [
-        ("Set-Cookie", f"{name}=; {_EXPIRED}") for name in cookie_names(request, config.cookie_name)
-    ]
+    names = cookie_names(request, config.cookie_name) + airflow_cookies(config)
+    headers = [("Set-Cookie", f"{name}=; {_EXPIRED}") for name in names]
     headers.append(("Location", target))
     return Response(status=302, headers=headers)
 

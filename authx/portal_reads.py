@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authx import access, dynamo, roles
+from authx import access, aws, dynamo, roles
 from authx.settings import Settings
 from authx.token import Identity
 
@@ -35,6 +35,8 @@ def grants(settings: Settings, principals: list[str]) -> list[dict[str, Any]]:
     if len(principals) <= 1:
         return [grant for principal in principals for grant in of(principal)]
     from concurrent.futures import ThreadPoolExecutor  # only the portal pays for the import
+
+    aws.client("dynamodb", settings.region)  # made once, here, not raced for by the threads
 
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_QUERIES, len(principals))) as pool:
         return [grant for found in pool.map(of, principals) for grant in found]

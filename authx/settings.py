@@ -10,9 +10,10 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from authx import airflow_paths
 from authx.errors import Misconfigured
 from authx.roles import canonical_role
 from authx.token_roles import RbacRole, check_pattern
@@ -31,6 +32,7 @@ _VARIABLES = (
     "REQUIRE_VERIFIED_EMAIL",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
+    airflow_paths.ENV_VARIABLE,
 )
 
 # arn:<partition>:iam::<account>:role/<path/>name
@@ -51,6 +53,9 @@ class Settings:
     idp_logout_url: str | None
     cookie_name: str
     region: str
+    airflow_paths: Mapping[int, airflow_paths.Paths] = field(
+        default_factory=lambda: dict(airflow_paths.DEFAULTS)
+    )
     require_verified_email: bool = True
     # One ARN pattern for the token roles of every account (DESIGN §4); see token_roles.py.
     rbac_role_pattern: str | None = None
@@ -105,6 +110,10 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
     cookie_name = environ.get("ALB_COOKIE_NAME", "").strip() or "AWSELBAuthSessionCookie"
     if not _COOKIE_NAME.fullmatch(cookie_name):
         raise Misconfigured("ALB_COOKIE_NAME is not a valid cookie name")
+    try:
+        paths = airflow_paths.parse(environ.get(airflow_paths.ENV_VARIABLE))
+    except airflow_paths.AirflowPathsError as error:
+        raise Misconfigured(str(error)) from error
     idp_logout_url = environ.get("IDP_LOGOUT_URL", "").strip() or None
     if idp_logout_url is not None and not idp_logout_url.startswith("https://"):
         raise Misconfigured("IDP_LOGOUT_URL must be an https URL")
@@ -123,6 +132,7 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
         idp_logout_url=idp_logout_url,
         cookie_name=cookie_name,
         region=region,
+        airflow_paths=paths,
         require_verified_email=_flag(environ, "REQUIRE_VERIFIED_EMAIL", default=True),
         rbac_role_pattern=check_pattern(pattern) if pattern else None,
     )

@@ -8,7 +8,11 @@ stay apart) — plus the metric's own. Platform setup builds its alarms from the
     Requests              API requests, by `route` (e.g. `GET /environments/{name}`) and `status`
     OnboardingsStarted    onboard executions the API started
     OnboardingsFailed     onboardings that ended FAILED (the workflow's rollback step)
+    EnvironmentsChecked   environments a reconcile run looked at (READY and DEGRADED)
     EnvironmentsDrifted   environments a reconcile run found drifted or degraded
+    EnvironmentsFixed     drifted environments the run made true again (READY afterwards)
+    EnvironmentsDegraded  environments DEGRADED after the run (gone or broken outside)
+    ReconcileFailures     environments the run could not reconcile (AWS refused or failed)
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ REQUESTS = "Requests"
 ONBOARDINGS_STARTED = "OnboardingsStarted"
 ONBOARDINGS_FAILED = "OnboardingsFailed"
 DRIFT_METRIC = "EnvironmentsDrifted"
+RECONCILE_CHECKED = "EnvironmentsChecked"
+RECONCILE_FIXED = "EnvironmentsFixed"
+RECONCILE_DEGRADED = "EnvironmentsDegraded"
+RECONCILE_FAILED = "ReconcileFailures"
 
 
 def namespace(variables: Mapping[str, str]) -> str:

@@ -21,13 +21,15 @@ from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from authx.airflow_paths import AUTHX_LOGIN_PATH
+
 ALB_ARN = (
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/gate/50dc6c495c0c9188"
 )
 OTHER_ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/other/1111"
 ISSUER = "https://idp.example.com"
 CLIENT_ID = "mwaa-gate-client"
-LOGIN_PATH = "/aws_mwaa/aws-console-sso"
+LOGIN_PATH = AUTHX_LOGIN_PATH
 
 
 def b64url(data: bytes) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from authx.airflow_paths import AUTHX_LOGIN_PATH
 from chalicelib import metrics
 from chalicelib.records import clock, environments_repo
 from chalicelib.records.environments_repo import HostnameTaken, RecordChanged
@@ -20,7 +21,7 @@ from .validation import OnboardRequest
 PENDING, ONBOARDING, READY, DEGRADED = "PENDING", "ONBOARDING", "READY", "DEGRADED"
 FAILED, OFFBOARDING, OFFBOARDED = "FAILED", "OFFBOARDING", "OFFBOARDED"
 STATUSES = (PENDING, ONBOARDING, READY, DEGRADED, FAILED, OFFBOARDING, OFFBOARDED)
-LOGIN_PATH = "/aws_mwaa/aws-console-sso"
+LOGIN_PATH = AUTHX_LOGIN_PATH  # authX's entry, on every host whatever the Airflow version
 INTERNAL_FIELDS = ("request_hash",)
 ROUNDS = 5  # re-reads when a conditional write loses a race
 
@@ -219,7 +220,7 @@ def offboard(settings: Settings, name: str, delete_environment: bool, actor: str
             raise UnprocessableEntityError(f"environment {name} is already being offboarded")
         if status == OFFBOARDED:
             raise UnprocessableEntityError(f"environment {name} is already offboarded")
-        if status not in (READY, FAILED):
+        if status not in (READY, DEGRADED, FAILED):
             raise UnprocessableEntityError(
                 f"environment {name} is {status}: offboard it once it is READY or FAILED"
             )

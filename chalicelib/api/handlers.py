@@ -9,7 +9,7 @@ from chalice.app import Request, Response
 
 from chalicelib.records import clock, pagination
 
-from . import access_service, environments_service, grants_service, settings
+from . import access_service, environments_service, grants_service, reconcile_service, settings
 from . import validation as check
 from .errors import FieldErrors
 from .http import answer, caller, json_object, query
@@ -47,6 +47,14 @@ def offboard_environment(request: Request, name: str) -> Response:
         settings.load(), check.environment_name(name), delete, caller(request)
     )
     return answer(202, body)
+
+
+def reconcile_environment(request: Request, name: str) -> Response:
+    query(request, ())
+    body = reconcile_service.reconcile_environment(
+        settings.load(), check.environment_name(name), caller(request)
+    )
+    return answer(200, body)
 
 
 def upsert_grant(request: Request) -> Response:

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from authx.airflow_paths import AUTHX_CLOSE_PATH, AUTHX_LOGIN_PATH, AUTHX_LOGOUT_PATHS
 from chalicelib import oidc
-from chalicelib.workflow.routing import LOGIN_PATH
 
 from .config import StageConfig
 from .report import CREATE, DELETE, UNCHANGED, UPDATE, Report
@@ -44,10 +44,10 @@ PORTAL_PRIORITY = 3
 def rules(cfg: StageConfig) -> tuple[Rule, ...]:
     """The platform rules of this stage (the portal's host comes from its settings)."""
     return (
-        Rule("logout", 1, ("/logout", "/logout/"), authenticate=True),
-        Rule("logout-close", 2, ("/logout/close",), authenticate=False),
+        Rule("logout", 1, AUTHX_LOGOUT_PATHS, authenticate=True),
+        Rule("logout-close", 2, (AUTHX_CLOSE_PATH,), authenticate=False),
         Rule("portal", PORTAL_PRIORITY, ("/",), authenticate=True, hosts=(cfg.portal_host,)),
-        Rule("login", 10000, (LOGIN_PATH,), authenticate=True),
+        Rule("login", 10000, (AUTHX_LOGIN_PATH,), authenticate=True),
     )
 
 

@@ -1,7 +1,8 @@
 """Least-privilege IAM policy documents, rendered from a stage's settings (pure; no AWS).
 
 - `api`: the admin API's Lambda (Chalice's `api_handler`): the two tables, start and describe
-  executions of the two state machines.
+  executions of the two state machines, and what `POST /environments/{name}/reconcile` does in
+  the request (`RECONCILE_NEEDS`, as the scheduled reconciler).
 - `step`: one workflow step Lambda: only what that function does (`STEP_NEEDS`): its record,
   EC2 peering/routes/ingress, ELBv2 target groups and rules on the stage's listener, MWAA,
   the OIDC secret (with authenticate-cognito: DescribeUserPoolClient on the user pool instead).
@@ -127,6 +128,8 @@ def api(cfg: StageConfig) -> dict[str, Any]:
             ["states:DescribeExecution", "states:GetExecutionHistory"],
             executions,
         ),
+        # POST /environments/{name}/reconcile runs the reconciler in the request.
+        *_merge_sids([s for need in RECONCILE_NEEDS for s in _grants(cfg, need)]),
     )
 
 
@@ -208,6 +211,23 @@ MEMBER_SIDE_STEPS = (
 )
 for _step_name in MEMBER_SIDE_STEPS:
     STEP_NEEDS[_step_name] = (*STEP_NEEDS[_step_name], "member_role")
+
+# The scheduled reconciler (docs/airflow.md): reads every record and MWAA (in member accounts
+# too), re-registers targets, rewrites the health check and the rules it made, writes records.
+RECONCILE_NEEDS: tuple[str, ...] = (
+    "read_record",
+    "write_record",
+    "scan_records",
+    "read_mwaa",
+    "read_network",
+    "read_alb",
+    "register_targets",
+    "route_host",
+    "sign_in",
+    "member_role",
+)
+# Every Lambda of app.py but the API's, with its permission sets: one policy file (role) each.
+FUNCTION_NEEDS: dict[str, tuple[str, ...]] = {**STEP_NEEDS, "reconcile": RECONCILE_NEEDS}
 
 # What the workflow tags (chalicelib/workflow/tags.py) and names (targets.target_group_name).
 ENVIRONMENT_TAG = "mwaa-gate:environment"
@@ -343,6 +363,12 @@ def _grants(cfg: StageConfig, need: str) -> list[dict[str, Any]]:
                 [groups],
                 Condition=_made_for_an_environment(cfg),
             ),
+            _statement(  # the health check follows the environment's Airflow version
+                "ModifyOwnTargetGroup",
+                ["elasticloadbalancing:ModifyTargetGroup"],
+                [groups],
+                Condition=_made_for_an_environment(cfg),
+            ),
         ]
     if need == "route_host":
         return [
@@ -356,6 +382,12 @@ def _grants(cfg: StageConfig, need: str) -> list[dict[str, Any]]:
             _statement(
                 "DeleteOwnRule",
                 ["elasticloadbalancing:DeleteRule"],
+                [rules],
+                Condition=_made_for_an_environment(cfg),
+            ),
+            _statement(  # paths follow the environment's Airflow version
+                "ModifyOwnRule",
+                ["elasticloadbalancing:ModifyRule"],
                 [rules],
                 Condition=_made_for_an_environment(cfg),
             ),
@@ -463,11 +495,12 @@ def execution_role_prefix(cfg: StageConfig) -> str:
 
 
 def step(cfg: StageConfig, function: str) -> dict[str, Any]:
-    """The policy of one step Lambda: its log group and the permission sets it needs."""
-    if function not in STEP_NEEDS:
+    """The policy of one step Lambda (or the reconciler): its log group and the permission sets
+    it needs."""
+    if function not in FUNCTION_NEEDS:
         raise ValueError(f"no permissions are defined for the step function {function!r}")
     statements = [_logs(cfg, f"{cfg.app_name}-{cfg.stage}-{function}")]
-    for need in STEP_NEEDS[function]:
+    for need in FUNCTION_NEEDS[function]:
         statements.extend(_grants(cfg, need))
     return document(*_merge_sids(statements))
 
@@ -542,7 +575,9 @@ API = "api"
 def file_names(stage: str) -> dict[str, str]:
     """`{"api" or a step function: its policy file in .chalice/}` for a stage."""
     names = {API: f"policy-api-{stage}.json"}
-    names.update({function: f"policy-{function}-{stage}.json" for function in sorted(STEP_NEEDS)})
+    names.update(
+        {function: f"policy-{function}-{stage}.json" for function in sorted(FUNCTION_NEEDS)}
+    )
     return names
 
 

@@ -49,6 +49,7 @@ AUTHX_OPTIONAL = (
     "ALB_PUBLIC_KEY_URL",
     "ALB_COOKIE_NAME",
     "PORTAL_CONTACT",
+    "AIRFLOW_PATHS",  # the per-version path overrides (authx/airflow_paths.py), if any
 )
 
 

@@ -2,16 +2,21 @@
 
 Priorities (one listener per stage):
 
-    1-9        platform: logout paths, the close page (platform setup)
-    1001-1099  per environment, slot n → 1000+n: host + login path + `login=true` → MWAA
-    10000      platform: login path → authX (platform setup)
+    1-9         platform: authX's logout paths, the close page (platform setup)
+    1001-1099   per environment, slot n → 1000+n: host + web login path + `login=true` → MWAA
+    2001-2099   per environment, slot n → 2000+n (only when its Airflow version needs it):
+                host + Airflow's "no session" and logout paths → authX
+    10000       platform: authX's login path → authX (platform setup)
     20001-20099 per environment, slot n → 20000+n: host → MWAA
 
-so that the browser's `…/aws_mwaa/aws-console-sso?login=true#token` reaches MWAA while a bare
-login on the same host reaches authX. A slot is an item `slot#<n>` of ENVIRONMENTS_TABLE with
-`claim_of` = the environment (so the API's lists skip it), taken by a conditional write: many
-onboardings at once never share one. There are at most ALB_MAX_PRIVATE_ENVIRONMENTS (≤ 99)
-slots, one per private environment, which is also how the ALB's 100 target groups are kept.
+so that the browser's `…<web login path>?login=true#token` reaches MWAA while a bare login on the
+same host reaches authX. The paths are those of the environment's Airflow version
+(`authx.airflow_paths`): Airflow 2 needs two rules (its "no session" and logout paths are the
+platform's), Airflow 3 three (`/auth/login/` and `/auth/logout` → authX). A slot is an item
+`slot#<n>` of ENVIRONMENTS_TABLE with `claim_of` = the environment (so the API's lists skip it),
+taken by a conditional write: many onboardings at once never share one. There are at most
+ALB_MAX_PRIVATE_ENVIRONMENTS (≤ 99) slots, one per private environment, which is also how the
+ALB's 100 target groups are kept.
 """
 
 from __future__ import annotations
@@ -19,25 +24,65 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from authx import airflow_paths
+from authx.airflow_paths import Paths
 from chalicelib import aws_clients, oidc
 from chalicelib.records import ddb, environments_repo
 
-from . import alb, tags
-from .errors import AwsCallFailed, CapacityExhausted, HostnameInUse, aws_call, error_code
+from . import alb, settings, tags
+from .errors import (
+    AwsCallFailed,
+    CapacityExhausted,
+    ConfigurationError,
+    HostnameInUse,
+    UnsupportedEnvironment,
+    aws_call,
+    error_code,
+)
 
 SLOT_PREFIX = "slot#"
-LOGIN_PATH = "/aws_mwaa/aws-console-sso"
+LOGIN_PATH = airflow_paths.AUTHX_LOGIN_PATH
+# Paths the platform's own rules send to authX on every host.
+PLATFORM_PATHS = frozenset({airflow_paths.AUTHX_LOGIN_PATH, *airflow_paths.AUTHX_LOGOUT_PATHS})
 LOGIN_RULE_BASE = 1000
+AUTHX_RULE_BASE = 2000
 HOST_RULE_BASE = 20000
-RULES_PER_ENVIRONMENT = 2
+MAX_RULES_PER_ENVIRONMENT = 3
 
 
-def priorities(slot: int) -> tuple[int, int]:
-    return LOGIN_RULE_BASE + slot, HOST_RULE_BASE + slot
+def priorities(slot: int) -> tuple[int, int, int]:
+    """Every priority a slot may use (the authX rule only for versions that need it)."""
+    return LOGIN_RULE_BASE + slot, AUTHX_RULE_BASE + slot, HOST_RULE_BASE + slot
+
+
+def paths_for(version: object) -> Paths:
+    """The stage's paths for an Airflow version; refusals are step errors."""
+    try:
+        table = airflow_paths.table()
+    except airflow_paths.AirflowPathsError as error:
+        raise ConfigurationError(str(error)) from error
+    try:
+        return airflow_paths.for_version(version, table)
+    except airflow_paths.AirflowPathsError as error:
+        raise UnsupportedEnvironment(f"Airflow {version}: {error}") from error
+
+
+def authx_paths(paths: Paths) -> list[str]:
+    """The environment's Airflow paths that must reach authX and no platform rule serves."""
+    wanted = dict.fromkeys((paths.no_session, *paths.logout))
+    return [path for path in wanted if path not in PLATFORM_PATHS]
+
+
+def rules_needed(paths: Paths | None) -> int:
+    """Listener rules one private environment takes (the most any version takes when unknown)."""
+    if paths is None:
+        return MAX_RULES_PER_ENVIRONMENT
+    return 3 if authx_paths(paths) else 2
 
 
 MAX_LABEL = 63  # a DNS label (RFC 1035); MWAA names may hold 80 characters
@@ -162,6 +207,39 @@ def release_slot(table: str, name: str, slot: int | None = None) -> None:
 # --- listener rules ----------------------------------------------------------------------------
 
 
+def authx_target_group() -> str:
+    """authX's Lambda target group, as platform setup names it (`<DEPLOYMENT_NAME>-authx`)."""
+    name = f"{settings.deployment()}-authx"
+    try:
+        groups = aws_clients.elbv2().describe_target_groups(Names=[name])["TargetGroups"]
+    except ClientError as error:
+        if error_code(error) == "TargetGroupNotFound":
+            raise ConfigurationError(
+                f"authX's target group {name} does not exist: run platform setup first"
+            ) from error
+        with aws_call("elasticloadbalancing:DescribeTargetGroups"):
+            raise
+    return groups[0]["TargetGroupArn"]
+
+
+@dataclass(frozen=True)
+class WantedRule:
+    priority: int
+    conditions: list[dict[str, Any]]
+    to_authx: bool
+
+
+def wanted_rules(host: str, slot: int, paths: Paths) -> list[WantedRule]:
+    """The environment's rules for its Airflow version, by priority."""
+    login_priority, authx_priority, host_priority = priorities(slot)
+    rules = [WantedRule(login_priority, _conditions(host, [paths.web_login], login=True), False)]
+    to_authx = authx_paths(paths)
+    if to_authx:
+        rules.append(WantedRule(authx_priority, _conditions(host, to_authx), True))
+    rules.append(WantedRule(host_priority, _conditions(host), False))
+    return rules
+
+
 def _actions(group_arn: str, variables: Mapping[str, str]) -> list[dict[str, Any]]:
     """The stage's sign-in action (authenticate-oidc or -cognito), then forward."""
     secret = None
@@ -176,19 +254,46 @@ def _actions(group_arn: str, variables: Mapping[str, str]) -> list[dict[str, Any
     ]
 
 
-def _conditions(host: str, login: bool) -> list[dict[str, Any]]:
+def _conditions(host: str, paths: list[str] | None = None, login: bool = False) -> list[dict]:
     conditions: list[dict[str, Any]] = [
         {"Field": "host-header", "HostHeaderConfig": {"Values": [host]}}
     ]
+    if paths:
+        conditions.append({"Field": "path-pattern", "PathPatternConfig": {"Values": paths}})
     if login:
-        conditions += [
-            {"Field": "path-pattern", "PathPatternConfig": {"Values": [LOGIN_PATH]}},
+        conditions.append(
             {
                 "Field": "query-string",
                 "QueryStringConfig": {"Values": [{"Key": "login", "Value": "true"}]},
-            },
-        ]
+            }
+        )
     return conditions
+
+
+def condition_shape(conditions: list[dict[str, Any]]) -> list[tuple[str, tuple[str, ...]]]:
+    """Conditions as comparable values, whichever of ELBv2's two spellings they use."""
+    shape = []
+    for condition in conditions:
+        name = condition["Field"]
+        if name == "query-string":
+            pairs = (condition.get("QueryStringConfig") or {}).get("Values") or []
+            values = tuple(sorted(f"{p.get('Key', '')}={p.get('Value', '')}" for p in pairs))
+        else:
+            key = {"host-header": "HostHeaderConfig", "path-pattern": "PathPatternConfig"}.get(
+                name, ""
+            )
+            config = condition.get(key) or {}
+            values = tuple(sorted(config.get("Values") or condition.get("Values") or []))
+        shape.append((name, values))
+    return sorted(shape)
+
+
+def forward_target(actions: list[dict[str, Any]]) -> str | None:
+    for action in actions:
+        if action.get("Type") == "forward":
+            groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or [{}]
+            return action.get("TargetGroupArn") or groups[0].get("TargetGroupArn")
+    return None
 
 
 def tagged_rules(
@@ -208,6 +313,12 @@ def tagged_rules(
     return ours
 
 
+@dataclass
+class RulesResult:
+    arns: list[str]
+    changes: list[str] = field(default_factory=list)
+
+
 def ensure_rules(
     listener_arn: str,
     environment: str,
@@ -215,39 +326,63 @@ def ensure_rules(
     group_arn: str,
     slot: int,
     variables: Mapping[str, str],
-) -> list[str]:
-    """The environment's two rules at its slot's priorities; rules of an older slot removed."""
+    paths: Paths,
+) -> RulesResult:
+    """Exactly the environment's rules for its Airflow version at its slot's priorities: a rule
+    whose conditions or target differ is rewritten, one no longer wanted is removed."""
     existing = {int(rule["Priority"]): rule for rule in tagged_rules(listener_arn, environment)}
-    wanted = dict(zip(priorities(slot), (True, False), strict=True))
-    actions: list[dict[str, Any]] | None = None
-    arns = []
-    for priority, login in wanted.items():
-        if priority in existing:
-            arns.append(existing[priority]["RuleArn"])
+    wanted = wanted_rules(host, slot, paths)
+    authx_group = authx_target_group() if any(rule.to_authx for rule in wanted) else None
+    result = RulesResult(arns=[])
+    actions_for: dict[str, list[dict[str, Any]]] = {}
+
+    def actions(target: str) -> list[dict[str, Any]]:
+        if target not in actions_for:  # reads the client secret: only when a rule is written
+            actions_for[target] = _actions(target, variables)
+        return actions_for[target]
+
+    for rule in wanted:
+        target = authx_group if rule.to_authx else group_arn
+        assert target is not None
+        found = existing.get(rule.priority)
+        if found is not None:
+            same = condition_shape(found["Conditions"]) == condition_shape(rule.conditions)
+            if not same or forward_target(found["Actions"]) != target:
+                with aws_call("elasticloadbalancing:ModifyRule"):
+                    aws_clients.elbv2().modify_rule(
+                        RuleArn=found["RuleArn"],
+                        Conditions=rule.conditions,
+                        Actions=actions(target),
+                    )
+                result.changes.append(f"rule {rule.priority} rewritten")
+            result.arns.append(found["RuleArn"])
             continue
-        actions = actions or _actions(group_arn, variables)
         with aws_call("elasticloadbalancing:CreateRule"):
             try:
                 made = aws_clients.elbv2().create_rule(
                     ListenerArn=listener_arn,
-                    Priority=priority,
-                    Conditions=_conditions(host, login),
-                    Actions=actions,
+                    Priority=rule.priority,
+                    Conditions=rule.conditions,
+                    Actions=actions(target),
                     Tags=tags.key_value_list(environment),
                 )
             except ClientError as error:
                 if error_code(error) == "PriorityInUse":
                     raise AwsCallFailed(
-                        f"listener priority {priority} is used by a rule mwaa-gate did not "
+                        f"listener priority {rule.priority} is used by a rule mwaa-gate did not "
                         f"make; move that rule out of {LOGIN_RULE_BASE + 1}-"
-                        f"{LOGIN_RULE_BASE + 99} and {HOST_RULE_BASE + 1}-{HOST_RULE_BASE + 99}"
+                        f"{LOGIN_RULE_BASE + 99}, {AUTHX_RULE_BASE + 1}-{AUTHX_RULE_BASE + 99} "
+                        f"and {HOST_RULE_BASE + 1}-{HOST_RULE_BASE + 99}"
                     ) from error
                 raise
-        arns.append(made["Rules"][0]["RuleArn"])
-    for priority, rule in existing.items():
-        if priority not in wanted:
-            delete_rule(rule["RuleArn"])
-    return arns
+        result.arns.append(made["Rules"][0]["RuleArn"])
+        result.changes.append(f"rule {rule.priority} created")
+    kept = {rule.priority for rule in wanted}
+    for priority, found in existing.items():
+        if priority not in kept:
+            delete_rule(found["RuleArn"])
+            result.changes.append(f"rule {priority} removed")
+    return result
 
 
 def delete_rule(rule_arn: str) -> None:

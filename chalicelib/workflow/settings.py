@@ -56,6 +56,23 @@ def alb() -> Alb:
     )
 
 
+DEFAULT_RECONCILE_MINUTES = 15
+
+
+def reconcile_minutes() -> int:
+    """`RECONCILE_RATE_MINUTES` (1-1440, default 15): how often the reconciler runs. Read when
+    the app is imported, which is when `chalice deploy` writes the schedule: `make deploy`
+    exports the stage's value for it."""
+    raw = os.environ.get("RECONCILE_RATE_MINUTES", "").strip()
+    try:
+        minutes = int(raw) if raw else DEFAULT_RECONCILE_MINUTES
+    except ValueError as error:
+        raise ConfigurationError("RECONCILE_RATE_MINUTES must be a whole number") from error
+    if not 1 <= minutes <= 1440:
+        raise ConfigurationError("RECONCILE_RATE_MINUTES must be between 1 and 1440")
+    return minutes
+
+
 def oidc_variables() -> dict[str, str]:
     """The stage's sign-in settings (`ALB_AUTH_ACTION` and the chosen action's `OIDC_*` or
     `COGNITO_*`), checked: any problem is a configuration error naming it."""

@@ -34,7 +34,7 @@ logger = Logger(service="mwaa-gate")
 
 PRIVATE, PUBLIC = "PRIVATE_ONLY", "PUBLIC_ONLY"
 SUPPORTED_ACCESS = (PRIVATE, PUBLIC)
-LIVE = ("ONBOARDING", "READY", "OFFBOARDING")
+LIVE = ("ONBOARDING", "READY", "DEGRADED", "OFFBOARDING")
 
 
 def _ids(event: dict[str, Any]) -> tuple[str, str]:
@@ -67,6 +67,7 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
         environment = mwaa_env.require_available(mwaa_name, where)
         access = environment.get("WebserverAccessMode", PRIVATE)
         subnets = environment["NetworkConfiguration"]["SubnetIds"]
+        version = environment.get("AirflowVersion")
     else:
         parameters = current.get("create") or {}
         existing = mwaa_env.describe(mwaa_name, where)
@@ -77,6 +78,7 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
             )
         access = parameters.get("WebserverAccessMode", PRIVATE)
         subnets = parameters["NetworkConfiguration"]["SubnetIds"]
+        version = parameters.get("AirflowVersion")  # None: MWAA's default, known once created
     if access not in SUPPORTED_ACCESS:
         raise UnsupportedEnvironment(
             f"environment {name} uses web server access mode {access}; mwaa-gate serves "
@@ -90,6 +92,8 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
             "environment PUBLIC_ONLY, or serve it from an mwaa-gate deployment in "
             f"{where.region}"
         )
+    # The version's paths must be known before anything is made (an unknown major fails here).
+    paths = routing.paths_for(version) if version else None
     changes: dict[str, Any] = {
         "status": "ONBOARDING",
         "access_mode": access,
@@ -97,12 +101,16 @@ def onboard_validate(event: dict[str, Any]) -> dict[str, Any]:
         "region": where.region or aws_clients.own_region(),
         "mwaa_name": mwaa_name,
     }
+    if version:
+        changes["airflow_version"] = version
     if access == PRIVATE:
         listener = settings.alb().listener_arn
         rules = alb.rules(listener)  # listed once for the quota check and the slot
         ours = {rule["RuleArn"] for rule in routing.tagged_rules(listener, name, rules)}
         others = [rule for rule in rules if rule["RuleArn"] not in ours]
-        changes.update(_validate_private(current, subnets, others, where))
+        changes.update(
+            _validate_private(current, subnets, others, where, routing.rules_needed(paths))
+        )
     current = record.save(current, **changes)
     if access == PRIVATE:
         _reserve_routing(current, {int(rule["Priority"]) for rule in others})
@@ -115,6 +123,7 @@ def _validate_private(
     subnets: list[str],
     other_rules: list[dict[str, Any]],
     where: Location,
+    needed: int,
 ) -> dict[str, Any]:
     name = current["name"]
     alb_settings = settings.alb()
@@ -145,12 +154,11 @@ def _validate_private(
                     "is peered with the ALB's VPC too"
                 )
     quota = alb.rules_quota()
-    if len(other_rules) + routing.RULES_PER_ENVIRONMENT > quota:
+    if len(other_rules) + needed > quota:
         raise CapacityExhausted(
             f"the ALB's listener has {len(other_rules)} other rules of its quota of {quota}; "
-            "each private "
-            f"environment needs {routing.RULES_PER_ENVIRONMENT}: raise the quota 'Rules per "
-            "Application Load Balancer' or offboard an environment"
+            f"this private environment needs {needed} (2 for Airflow 2, 3 for Airflow 3): raise "
+            "the quota 'Rules per Application Load Balancer' or offboard an environment"
         )
     return {
         "vpc_id": environment_vpc.id,
@@ -286,17 +294,20 @@ def onboard_register_targets(event: dict[str, Any]) -> dict[str, Any]:
     subnets = environment["NetworkConfiguration"]["SubnetIds"]
     environment_vpc = network.vpc_of_subnets(subnets, where)
     ips = targets.endpoint_ips(environment, environment_vpc.id, where)
-    group_arn, _ = targets.ensure_target_group(name, balancer.vpc_id)
+    version = environment.get("AirflowVersion")
+    paths = routing.paths_for(version)
+    group_arn, _ = targets.ensure_target_group(name, balancer.vpc_id, paths.health_check)
     current = record.remember(current, target_group_arn=group_arn)
     targets.sync_targets(group_arn, ips, network.vpc(balancer.vpc_id).cidrs)
-    record.save(current, target_group_arn=group_arn, endpoint_ips=ips)
+    record.save(current, target_group_arn=group_arn, endpoint_ips=ips, airflow_version=version)
     _log("onboard_register_targets", name, targets=len(ips))
     return {"target_group_arn": group_arn, "endpoint_ips": ips}
 
 
 @classified
 def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
-    """The two listener rules for the environment's host, behind the stage's sign-in action."""
+    """The listener rules for the environment's host and Airflow version, behind the stage's
+    sign-in action."""
     name, execution = _ids(event)
     current = record.owned(name, execution)
     created = record.created(current)
@@ -307,7 +318,8 @@ def onboard_route_host(event: dict[str, Any]) -> dict[str, Any]:
         created["target_group_arn"],
         int(created["slot"]),
         settings.oidc_variables(),
-    )
+        routing.paths_for(current.get("airflow_version")),
+    ).arns
     record.save(current, rule_arns=rule_arns, created={**created, "rule_arns": rule_arns})
     _log("onboard_route_host", name, rules=len(rule_arns), slot=created["slot"])
     return {"rule_arns": rule_arns}

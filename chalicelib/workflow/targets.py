@@ -1,5 +1,5 @@
 """The environment's web server as ALB targets: endpoint IPs (from the API, not DNS) in an IP
-target group (HTTPS 443, health check that accepts MWAA's 302)."""
+target group (HTTPS 443, a health check on its Airflow version's path that accepts MWAA's 302)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from chalicelib import aws_clients
 from . import settings, tags
 from .errors import AwsCallFailed, EnvironmentUnavailable, aws_call, error_code
 
-HEALTH_CHECK_PATH = "/aws_mwaa/aws-console-sso"
 HEALTHY_CODES = "200,302"  # MWAA's web server answers an unauthenticated check with a redirect
 
 
@@ -79,10 +78,25 @@ def find_target_group(environment: str) -> dict[str, Any] | None:
     return group
 
 
-def ensure_target_group(environment: str, vpc_id: str) -> tuple[str, bool]:
-    """The environment's IP target group in the ALB's VPC; (its ARN, whether made now)."""
+def ensure_health_check(group: dict[str, Any], path: str) -> bool:
+    """The group's health check on `path` (its Airflow version's); whether it was changed."""
+    if group.get("HealthCheckPath") == path:
+        return False
+    with aws_call("elasticloadbalancing:ModifyTargetGroup"):
+        aws_clients.elbv2().modify_target_group(
+            TargetGroupArn=group["TargetGroupArn"],
+            HealthCheckPath=path,
+            Matcher={"HttpCode": HEALTHY_CODES},
+        )
+    return True
+
+
+def ensure_target_group(environment: str, vpc_id: str, health_check_path: str) -> tuple[str, bool]:
+    """The environment's IP target group in the ALB's VPC, its health check on
+    `health_check_path`; (its ARN, whether made now)."""
     existing = find_target_group(environment)
     if existing is not None:
+        ensure_health_check(existing, health_check_path)
         return existing["TargetGroupArn"], False
     with aws_call("elasticloadbalancing:CreateTargetGroup"):
         made = aws_clients.elbv2().create_target_group(
@@ -95,15 +109,18 @@ def ensure_target_group(environment: str, vpc_id: str) -> tuple[str, bool]:
             HealthCheckEnabled=True,
             HealthCheckProtocol="HTTPS",
             HealthCheckPort="traffic-port",
-            HealthCheckPath=HEALTH_CHECK_PATH,
+            HealthCheckPath=health_check_path,
             Matcher={"HttpCode": HEALTHY_CODES},
             Tags=tags.key_value_list(environment),
         )
     return made["TargetGroups"][0]["TargetGroupArn"], True
 
 
-def sync_targets(group_arn: str, ips: Iterable[str], local_cidrs: Iterable[str]) -> None:
-    """Register exactly `ips` on 443; an IP outside the ALB's VPC (peered) goes in zone `all`."""
+def sync_targets(
+    group_arn: str, ips: Iterable[str], local_cidrs: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """Register exactly `ips` on 443; an IP outside the ALB's VPC (peered) goes in zone `all`.
+    (registered, deregistered)."""
     elbv2 = aws_clients.elbv2()
     wanted = set(ips)
     networks = [ipaddress.ip_network(cidr) for cidr in local_cidrs]
@@ -130,6 +147,7 @@ def sync_targets(group_arn: str, ips: Iterable[str], local_cidrs: Iterable[str])
             elbv2.deregister_targets(
                 TargetGroupArn=group_arn, Targets=[{"Id": ip, "Port": 443} for ip in stale]
             )
+    return missing, stale
 
 
 def delete_target_group(group_arn: str) -> None:

@@ -53,7 +53,7 @@ def remove_routing(name: str, created: dict[str, Any]) -> None:
         targets.delete_target_group(group_arn)
 
 
-LIVE = ("ONBOARDING", "READY", "OFFBOARDING")
+LIVE = ("ONBOARDING", "READY", "DEGRADED", "OFFBOARDING")
 
 
 def _other_users(name: str) -> list[dict[str, Any]]:

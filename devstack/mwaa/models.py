@@ -8,10 +8,16 @@ every read, from timestamps, so no thread runs behind the backend:
     DELETING --(DEVSTACK_MWAA_DELETE_SECONDS)--> gone (GetEnvironment: ResourceNotFoundException)
 
 A test chooses how a creation ends with the tag `devstack:create-outcome` (`CREATE_FAILED`,
-`UNAVAILABLE`); a `PRIVATE_ONLY` environment with `EndpointManagement=CUSTOMER` ends `PENDING`
+`UNAVAILABLE`) and the web server's domain with `devstack:webserver-domain` (`amazonaws.com`,
+the default, or `on.aws` as MWAA gives environments created since August 2025); a
+`PRIVATE_ONLY` environment with `EndpointManagement=CUSTOMER` ends `PENDING`
 (MWAA waits for the customer's endpoints). With `SERVICE` endpoint management (the default) a
 `PRIVATE_ONLY` environment gets an interface VPC endpoint for its web server (and one for its
 database) in its VPC, one network interface per subnet, addresses inside those subnets.
+
+`AirflowVersion` is honoured on create and on update: a change of major version is accepted as
+MWAA accepts it in place, between the latest 2.11.x and 3.x either way (older 2.x move to a new
+environment), and passes through UPDATING like any update.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from .exceptions import AccessDeniedException, ResourceNotFoundException, Valida
 
 CREATE_OUTCOME_TAG = "devstack:create-outcome"
 CREATE_OUTCOMES = ("AVAILABLE", "CREATE_FAILED", "UNAVAILABLE")
+WEBSERVER_DOMAIN_TAG = "devstack:webserver-domain"
+WEBSERVER_DOMAINS = ("amazonaws.com", "on.aws")
 
 NAME_PATTERN = re.compile(r"[a-zA-Z][0-9a-zA-Z\-_]*")
 IAM_ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
@@ -53,6 +61,8 @@ ENVIRONMENT_CLASSES = (
     "mw1.2xlarge",
 )
 AIRFLOW_VERSIONS = ("2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6")
+# In-place major upgrades and downgrades: only between these (MWAA's latest 2.x and 3.x).
+MAJOR_SWITCH_FROM_2 = ("2.11.0",)
 DEFAULT_AIRFLOW_VERSION = "2.10.3"
 ACCESS_MODES = ("PRIVATE_ONLY", "PUBLIC_ONLY", "PUBLIC_AND_PRIVATE")
 ENDPOINT_MANAGEMENT = ("SERVICE", "CUSTOMER")
@@ -105,8 +115,9 @@ class Environment(BaseModel):
         cell = f"c{secrets.randbelow(40) + 1}"
         access = self.params["WebserverAccessMode"]
         suffix = "-vpce" if access == "PRIVATE_ONLY" else ""
+        domain = self.tags.get(WEBSERVER_DOMAIN_TAG, "amazonaws.com")
         self.webserver_hostname = (
-            f"{uuid.uuid4()}{suffix}.{cell}.{backend.region_name}.airflow.amazonaws.com"
+            f"{uuid.uuid4()}{suffix}.{cell}.{backend.region_name}.airflow.{domain}"
         )
         self.webserver_endpoint_service = self._service_name()
         self.database_endpoint_service = self._service_name()
@@ -236,6 +247,23 @@ class Environment(BaseModel):
             eni._group_set = [
                 self.backend.ec2.get_security_group_from_id(sg) for sg in self.security_group_ids
             ]
+
+    def replace_webserver_addresses(self) -> list[str]:
+        """What MWAA's maintenance may do: the web server endpoint's interfaces get new private
+        addresses (tests use it to move the IPs under a READY environment); the new addresses."""
+        ec2 = self.backend.ec2
+        moved = []
+        for endpoint_id in self.endpoint_ids:
+            endpoint = ec2.vpc_end_points.get(endpoint_id)
+            if endpoint is None or endpoint.service_name != self.webserver_endpoint_service:
+                continue
+            for eni_id in endpoint.network_interface_ids:
+                eni = ec2.get_network_interface(eni_id)
+                before = eni.private_ip_address
+                while eni.private_ip_address == before:
+                    self._place_in_subnet(eni, endpoint_id)
+                moved.append(eni.private_ip_address)
+        return moved
 
     def _remove_endpoints(self) -> None:
         ec2 = self.backend.ec2
@@ -384,6 +412,8 @@ class MWAABackend(BaseBackend):
             changes = {k: v for k, v in params.items() if k != "Name" and v is not None}
             _require(bool(changes), "UpdateEnvironment needs at least one change.")
             self._validate_common(changes)
+            if "AirflowVersion" in changes:
+                _validate_version_change(env.params["AirflowVersion"], changes["AirflowVersion"])
             network = changes.get("NetworkConfiguration")
             if network is not None:
                 self._validate_security_groups(network.get("SecurityGroupIds"), env.subnet_ids)
@@ -511,6 +541,11 @@ class MWAABackend(BaseBackend):
             outcome is None or outcome in CREATE_OUTCOMES,
             f"Tag {CREATE_OUTCOME_TAG} must be one of {', '.join(CREATE_OUTCOMES)}.",
         )
+        domain = (params.get("Tags") or {}).get(WEBSERVER_DOMAIN_TAG)
+        _require(
+            domain is None or domain in WEBSERVER_DOMAINS,
+            f"Tag {WEBSERVER_DOMAIN_TAG} must be one of {', '.join(WEBSERVER_DOMAINS)}.",
+        )
 
     def _validate_security_groups(self, groups: Any, subnet_ids: list[str]) -> None:
         _require(
@@ -601,6 +636,21 @@ def _validate_name(name: Any) -> None:
         isinstance(name, str) and 1 <= len(name) <= 80 and NAME_PATTERN.fullmatch(name) is not None,
         f"Invalid environment name {name!r}: 1 to 80 characters, a letter first, then letters, "
         "digits, '-' or '_'.",
+    )
+
+
+def _validate_version_change(current: str, wanted: str) -> None:
+    """Same major: any listed version. Another major: only 2.11.x ↔ 3.x, as MWAA does in place."""
+    before, after = current.split(".")[0], wanted.split(".")[0]
+    if before == after:
+        return
+    switch = {before, after} == {"2", "3"} and (
+        current in MAJOR_SWITCH_FROM_2 or wanted in MAJOR_SWITCH_FROM_2
+    )
+    _require(
+        switch,
+        f"Cannot change AirflowVersion from {current} to {wanted} in place: only "
+        f"{', '.join(MAJOR_SWITCH_FROM_2)} and 3.x switch major version; create a new environment.",
     )
 
 

@@ -65,7 +65,13 @@ def authx_environment(
     monkeypatch.setenv("ALB_ARNS", f"{ALB_ARN}, arn:aws:elasticloadbalancing:eu-west-1:1:x")
     monkeypatch.setenv("ALB_PUBLIC_KEY_URL", key_server.url)
     monkeypatch.setenv("RBAC_ROLE_ARNS", json.dumps(RBAC_ROLE_ARNS))
-    for name in ("USER_CLAIM", "GROUPS_CLAIM", "IDP_LOGOUT_URL", "ALB_COOKIE_NAME"):
+    for name in (
+        "USER_CLAIM",
+        "GROUPS_CLAIM",
+        "IDP_LOGOUT_URL",
+        "ALB_COOKIE_NAME",
+        "AIRFLOW_PATHS",
+    ):
         monkeypatch.delenv(name, raising=False)
     keys.clear()
     environments.clear()

@@ -81,6 +81,6 @@ def test_logout_ends_the_user_pool_session_then_shows_the_close_page(
     cookies = response["multiValueHeaders"]["Set-Cookie"]
     assert [c.split("=", 1)[0] for c in cookies] == [
         f"AWSELBAuthSessionCookie-{n}" for n in range(4)
-    ]
+    ] + ["_token", "session"]  # and Airflow's own session cookies (authx/airflow_paths.py)
     assert all("Max-Age=0" in c for c in cookies)
     assert aws_calls.calls == []

@@ -9,6 +9,8 @@ from authx.handler import lambda_handler
 
 EXPIRED = "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure; HttpOnly"
 CLOSE = "https://gate.example.com/logout/close"
+# Airflow's own session cookies (Airflow 2 and 3), expired with the ALB's (authx.airflow_paths).
+AIRFLOW_COOKIES = ["_token", "session"]
 
 
 def logout(path: str = "/logout", cookie: str | None = None, method: str = "GET") -> dict:
@@ -26,7 +28,7 @@ def test_logout_expires_every_shard_and_goes_to_the_close_page(
     assert header(response, "Location") == CLOSE
     assert response["multiValueHeaders"]["Set-Cookie"] == [
         f"AWSELBAuthSessionCookie-{n}{EXPIRED}" for n in range(4)
-    ]
+    ] + [f"{name}{EXPIRED}" for name in AIRFLOW_COOKIES]
     assert header(response, "Cache-Control") == "no-store"
     assert aws_calls.calls == []
 
@@ -40,7 +42,7 @@ def test_logout_also_expires_the_extra_shards_the_request_carries() -> None:
     cookies = logout(cookie=cookie)["multiValueHeaders"]["Set-Cookie"]
 
     names = [c.split("=", 1)[0] for c in cookies]
-    assert names == [f"AWSELBAuthSessionCookie-{n}" for n in (0, 1, 2, 3, 5, 12)]
+    assert names == [f"AWSELBAuthSessionCookie-{n}" for n in (0, 1, 2, 3, 5, 12)] + AIRFLOW_COOKIES
     assert all(c.endswith(EXPIRED[1:]) for c in cookies)
 
 
@@ -49,7 +51,9 @@ def test_cookie_name_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
 
     cookies = logout(cookie="GateSession-4=x")["multiValueHeaders"]["Set-Cookie"]
 
-    assert [c.split("=", 1)[0] for c in cookies] == [f"GateSession-{n}" for n in range(5)]
+    assert [c.split("=", 1)[0] for c in cookies] == [
+        f"GateSession-{n}" for n in range(5)
+    ] + AIRFLOW_COOKIES
 
 
 def test_logout_goes_through_the_idp_with_the_close_page_after(
@@ -64,7 +68,7 @@ def test_logout_goes_through_the_idp_with_the_close_page_after(
         "https://idp.example.com/oauth2/v1/logout?client_id=abc"
         "&post_logout_redirect_uri=https%3A%2F%2Fgate.example.com%2Flogout%2Fclose"
     )
-    assert len(response["multiValueHeaders"]["Set-Cookie"]) == 4
+    assert len(response["multiValueHeaders"]["Set-Cookie"]) == 4 + len(AIRFLOW_COOKIES)
 
 
 def test_idp_logout_url_may_place_the_close_page_itself(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,5 +125,5 @@ def test_shard_numbers_are_ascii_digits_only(shard: str) -> None:
     cookies = logout(cookie=cookie)["multiValueHeaders"]["Set-Cookie"]
 
     names = [c.split("=", 1)[0] for c in cookies]
-    assert names == [f"AWSELBAuthSessionCookie-{n}" for n in (0, 1, 2, 3, 7)]
+    assert names == [f"AWSELBAuthSessionCookie-{n}" for n in (0, 1, 2, 3, 7)] + AIRFLOW_COOKIES
     assert all(c.isascii() for c in cookies)

@@ -1,6 +1,6 @@
 """One local stack for the whole browser session (devstack, IdP, ALB front, stand-ins,
-`chalice local`), three private Airflow 2 environments onboarded, and Chromium through
-Playwright (Debian's chromium: Playwright cannot download browsers here).
+`chalice local`), three private Airflow 2 environments and one Airflow 3 onboarded, and
+Chromium through Playwright (Debian's chromium: Playwright cannot download browsers here).
 
 Each test gets a fresh browser context (no cookies) and saves a screenshot of what the user
 saw under tests/browser/screenshots/ (git-ignored).
@@ -23,6 +23,7 @@ from devstack.browser import BrowserStack
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 ENVIRONMENTS = ("analytics", "reporting", "legacy")
+AIRFLOW_3 = "modern"  # a private Airflow 3 environment beside the Airflow 2 ones
 
 
 def chromium_path() -> str:
@@ -70,6 +71,7 @@ def journey() -> Iterator[Journey]:
         local = BrowserStack(stack)
         local.start()
         records = local.onboard_private(ENVIRONMENTS)
+        records.update(local.onboard_private([AIRFLOW_3], airflow_version="3.0.6"))
         local.script(
             "grant", "--user", "alice@example.com", "--environment", "analytics", "--role", "Admin"
         )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import BrowserContext, Page
 
-from .conftest import Journey, cookie_names, sign_in_at_idp
+from .conftest import AIRFLOW_3, Journey, cookie_names, sign_in_at_idp
 
 SHARD = "AWSELBAuthSessionCookie"
 
@@ -162,3 +162,32 @@ def test_after_offboarding_the_host_no_longer_reaches_its_web_server(
     page.goto(journey.login_url("legacy"))
     assert "HTTP 404" in page.inner_text("body")
     assert standin.logins == logins
+
+
+def test_airflow_3_signs_in_on_its_own_paths_again_after_its_session_ends_and_out(
+    journey: Journey, page: Page, context: BrowserContext
+) -> None:
+    page.goto(journey.login_url(AIRFLOW_3))
+    sign_in_at_idp(page, "bob@example.com")  # Viewer everywhere, through data-team
+
+    assert page.url == journey.url(AIRFLOW_3, "/")  # Airflow 3's home, after its web login
+    assert airflow_page(page)["environment"] == AIRFLOW_3
+    assert page.inner_text("#airflow-version") == "3.0.6"
+    assert airflow_page(page)["role"] == "Viewer"
+    host = journey.records[AIRFLOW_3]["login_host"]
+    assert journey.records[AIRFLOW_3]["airflow_version"] == "3.0.6"
+
+    # Airflow's session ends (the ALB's does not): Airflow 3 sends the browser to /auth/login/,
+    # which the environment's rule gives authX: signed in again, no click, no IdP page.
+    shown = journey.idp.pages_shown
+    context.clear_cookies(name="session", domain=host)
+    page.goto(journey.url(AIRFLOW_3, "/"))
+    page.wait_for_selector("#role")
+    assert page.url == journey.url(AIRFLOW_3, "/")
+    assert journey.idp.pages_shown == shown
+
+    # Airflow 3's logout (/auth/logout) reaches authX: the ALB session and Airflow's end.
+    page.click("#logout")
+    page.wait_for_selector("text=Your session is closed")
+    assert page.url == journey.url(AIRFLOW_3, "/logout/close")
+    assert not {n for n in cookie_names(context, host) if n.startswith(SHARD) or n == "session"}

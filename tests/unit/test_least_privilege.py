@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -331,12 +332,26 @@ def member_statements() -> list[dict[str, Any]]:
 def test_member_role_tags_only_at_creation_and_passes_only_allowed_roles() -> None:
     by_sid = {s["Sid"]: s for s in member_statements()}
 
-    tagging = [s for s in member_statements() if "ec2:CreateTags" in str(s["Action"])]
-    assert tagging and all(
-        s["Condition"]["StringEquals"]["ec2:CreateAction"]
-        == ["AuthorizeSecurityGroupIngress", "CreateVpcPeeringConnection"]
-        for s in tagging
+    # Ingress rules are tagged inside AuthorizeSecurityGroupIngress only.
+    rules = by_sid["TagIngressRulesAtCreation"]
+    assert rules["Action"] == "ec2:CreateTags"
+    assert "security-group-rule/*" in json.dumps(rules["Resource"])
+    assert rules["Condition"]["StringEquals"]["ec2:CreateAction"] == (
+        "AuthorizeSecurityGroupIngress"
     )
+    # The accepter's side of a peering (tags are per account) only for peerings the service
+    # account requested, only with the service's two tags.
+    peerings = by_sid["TagPeeringsTheServiceRequested"]
+    assert "vpc-peering-connection/*" in json.dumps(peerings["Resource"])
+    assert "${ServiceAccountId}:vpc/*" in json.dumps(peerings["Condition"]["ArnLike"])
+    for statement in (rules, peerings):
+        assert statement["Condition"]["StringEquals"]["aws:RequestTag/mwaa-gate:deployment"]
+        assert statement["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == [
+            "mwaa-gate:environment",
+            "mwaa-gate:deployment",
+        ]
+    tagging = [s for s in member_statements() if "ec2:CreateTags" in json.dumps(s["Action"])]
+    assert tagging == [rules, peerings]
     passing = by_sid["PassExecutionRoleToMwaa"]
     assert passing["Condition"] == {
         "StringEquals": {"iam:PassedToService": "airflow.amazonaws.com"}
@@ -344,3 +359,24 @@ def test_member_role_tags_only_at_creation_and_passes_only_allowed_roles() -> No
     resources = json.dumps(passing["Resource"])
     assert "role/*" not in resources
     assert "role/${DeploymentName}/*" in resources and "role/${ExecutionRolePrefix}*" in resources
+
+
+def test_the_workflow_tags_only_at_creation() -> None:
+    """The policies allow tagging only inside a create call, so the code must never tag
+    afterwards (it would fail in AWS with AccessDenied) — but for the one thing that cannot be
+    tagged at creation: the accepter's side of a peering in a member account (tags are per
+    account), which the member template allows for peerings the service account requested."""
+    later = re.compile(r"\.(create_tags|add_tags|tag_resource)\(")
+    found = [
+        (path.name, line.strip())
+        for path in sorted((PROJECT / "chalicelib" / "workflow").rglob("*.py"))
+        for line in path.read_text().splitlines()
+        if later.search(line)
+    ]
+    assert found == [
+        (
+            "network.py",
+            "where.ec2().create_tags(Resources=[peering_id], "
+            "Tags=tags.key_value_list(environment))",
+        )
+    ]

@@ -88,5 +88,6 @@ def test_member_role_trusts_only_the_workflow_steps_and_never_grants_wildcard_ac
     assert "aws:ResourceTag/mwaa-gate:deployment" in str(
         by_sid["DeleteOnlyEnvironmentsItCreated"]["Condition"]
     )
-    assert "aws:RequestTag/mwaa-gate:deployment" in str(by_sid["TagWhatTheServiceMakes"])
+    for sid in ("TagIngressRulesAtCreation", "TagPeeringsTheServiceRequested"):
+        assert "aws:RequestTag/mwaa-gate:deployment" in str(by_sid[sid])
     assert "ec2:RequesterVpc" in str(by_sid["AcceptPeeringFromTheServiceAccount"]["Condition"])

@@ -74,8 +74,13 @@ def test_api_policy_names_only_its_tables_and_state_machines() -> None:
         "arn:aws:states:eu-west-1:111122223333:execution:mwaa-gate-dev-offboard:*",
         "arn:aws:states:eu-west-1:111122223333:execution:mwaa-gate-dev-onboard:*",
     ]
-    resources = [r for s in document["Statement"] for r in s["Resource"]]
-    assert "*" not in resources
+    # "*" only for Describe calls, which take no resource (the reconcile route needs them).
+    wildcard = [s for s in document["Statement"] if s["Resource"] == "*"]
+    assert {s["Sid"] for s in wildcard} == {"ReadNetwork", "ReadLoadBalancer"}
+    assert all(a.split(":")[1].startswith("Describe") for s in wildcard for a in s["Action"])
+    assert statement(document, "ModifyOwnRule")["Condition"]["StringEquals"] == {
+        "aws:ResourceTag/mwaa-gate:deployment": "mwaa-gate-dev"
+    }
 
 
 def test_rbac_policy_allows_one_airflow_role_on_every_environment() -> None:
@@ -92,7 +97,9 @@ def test_policy_files_are_written_for_the_api_and_each_step_function(tmp_path: P
     written = policies.write_files(tmp_path, deployed_stage())
 
     names = {p.name for p in written}
-    assert names == {"policy-api-dev.json"} | {f"policy-{f}-dev.json" for f in step_functions()}
+    assert names == {"policy-api-dev.json", "policy-reconcile-dev.json"} | {
+        f"policy-{f}-dev.json" for f in step_functions()
+    }
     for path in written:
         function = path.name.removeprefix("policy-").removesuffix("-dev.json")
         expected = (

@@ -37,9 +37,9 @@ def test_default_host_is_a_dns_name(name: str, host: str) -> None:
 
 
 def test_priorities_put_login_rules_before_authx_and_host_rules_after() -> None:
-    login, host = routing.priorities(7)
-    assert (login, host) == (1007, 20007)
-    assert login < 10000 < host
+    login, authx, host = routing.priorities(7)
+    assert (login, authx, host) == (1007, 2007, 20007)
+    assert login < authx < 10000 < host
 
 
 def test_target_group_names_fit_elbv2_and_differ_per_environment() -> None:
