@@ -81,18 +81,25 @@ OPERATIONS = [
     if method in ("get", "post", "delete")
 ]
 MAX_BODY_BYTES = 64 * 1024
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 # --- the rules the spec states in words -------------------------------------------------------
 
 
 def _expires_in_the_future(case: Any) -> bool:
+    """`expires_at` in the future and not after 9999-12-31T23:59:59Z once in UTC; a value
+    that is no date at all is left to the spec (and must then be refused)."""
     expires = (case.body or {}).get("expires_at") if isinstance(case.body, dict) else None
     if not isinstance(expires, str):
         return True
     try:
-        return datetime.fromisoformat(expires.upper()).astimezone(UTC) > datetime.now(UTC)
-    except (ValueError, OverflowError):
+        moment = datetime.fromisoformat(expires.upper())
+    except ValueError:
+        return True
+    try:
+        return datetime.now(UTC) < moment.astimezone(UTC) <= LATEST
+    except OverflowError:  # year 0 or 10000 once in UTC
         return False
 
 
