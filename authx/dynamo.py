@@ -104,22 +104,12 @@ def scan(region: str, table: str, attributes: list[str]) -> list[dict[str, Any]]
     """Every item of a (small) table, with only the attributes asked for."""
     client = aws.client("dynamodb", region)
     names = {f"#a{i}": name for i, name in enumerate(attributes)}
-    items: list[dict[str, Any]] = []
     request: dict[str, Any] = {
         "TableName": table,
         "ProjectionExpression": ", ".join(names),
         "ExpressionAttributeNames": names,
     }
-    try:
-        while True:
-            answer = client.scan(**request)
-            items.extend(item(raw) for raw in answer.get("Items", []))
-            if "LastEvaluatedKey" not in answer:
-                return items
-            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-    except aws.errors() as error:
-        cause = AwsCause(aws.error_code(error) or type(error).__name__)
-        raise AwsUnavailable("The environments could not be read; try again.") from cause
+    return _all_pages(client.scan, request, "The environments could not be read; try again.")
 
 
 def query(
@@ -136,14 +126,19 @@ def query(
         "ProjectionExpression": ", ".join(f"#a{i}" for i in range(len(attributes))),
         "ConsistentRead": True,
     }
+    return _all_pages(client.query, request, "The grants could not be read; try again.")
+
+
+def _all_pages(call: Any, request: dict[str, Any], refusal: str) -> list[dict[str, Any]]:
+    """The items of every page of a Scan or Query; an AWS failure is `AwsUnavailable`."""
     items: list[dict[str, Any]] = []
     try:
         while True:
-            answer = client.query(**request)
+            answer = call(**request)
             items.extend(item(raw) for raw in answer.get("Items", []))
             if "LastEvaluatedKey" not in answer:
                 return items
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
     except aws.errors() as error:
         cause = AwsCause(aws.error_code(error) or type(error).__name__)
-        raise AwsUnavailable("The grants could not be read; try again.") from cause
+        raise AwsUnavailable(refusal) from cause

@@ -50,8 +50,8 @@ EXECUTION_ROLE_PREFIX = "MWAA_EXECUTION_ROLE_PREFIX"
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/(?P<path_and_name>[\w+=,.@/-]+)", re.ASCII)
 # RFC 3339 date-time (the ISO 8601 profile JSON Schema's `date-time` names), ASCII digits only.
 DATE_TIME = (
-    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]{1,6})?"
-    r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))"
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]((?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])"
+    r"(\.[0-9]{1,6})?(?:([Zz])|([+-])([01][0-9]|2[0-3]):([0-5][0-9]))"
 )
 _DATE_TIME = re.compile(DATE_TIME)
 # The last instant that Python, DynamoDB's TTL and ISO 8601 (4-digit years) all represent.

@@ -8,8 +8,11 @@
     <deployment>-reconciler-drift   the reconciler's drift metric (chalicelib.metrics)
 
 Each fires on one event in five minutes and treats missing data as fine (no traffic is not
-a problem). Without `ALARM_TOPIC_ARN` the alarms exist without an action (visible in the
-console) and the report says so. Observe (DescribeAlarms by name), compare the settings that
+a problem) — except the drift alarm, whose period is the reconciler's rate
+(`RECONCILE_RATE_MINUTES`) and which keeps its state between runs (missing data ignored: the
+reconciler reports every run, zero included, so only a run changes it). Without
+`ALARM_TOPIC_ARN` the alarms exist without an action (visible in the console) and the report
+says so. Observe (DescribeAlarms by name), compare the settings that
 matter, PutMetricAlarm only what differs.
 """
 
@@ -46,6 +49,8 @@ class Alarm:
     namespace: str
     metric: str
     dimensions: dict[str, str]
+    period: int = PERIOD_SECONDS
+    missing_data: str = "notBreaching"
 
 
 def _load_balancer_dimension(arn: str) -> str:
@@ -101,6 +106,8 @@ def wanted(
             metrics.namespace(cfg.variables),
             metrics.DRIFT_METRIC,
             metrics.dimensions(cfg.variables),
+            period=cfg.reconcile_minutes * 60,
+            missing_data="ignore",
         ),
     ]
     return alarms
@@ -119,11 +126,11 @@ def put_parameters(cfg: StageConfig, alarm: Alarm) -> dict[str, Any]:
         "MetricName": alarm.metric,
         "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(alarm.dimensions.items())],
         "Statistic": "Sum",
-        "Period": PERIOD_SECONDS,
+        "Period": alarm.period,
         "EvaluationPeriods": 1,
         "Threshold": 1.0,
         "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-        "TreatMissingData": "notBreaching",
+        "TreatMissingData": alarm.missing_data,
         "ActionsEnabled": True,
         "AlarmActions": actions,
         "OKActions": actions,

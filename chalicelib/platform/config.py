@@ -37,6 +37,7 @@ LOG_RETENTION_DAYS = (
     2922, 3288, 3653,
 )  # fmt: skip
 DEFAULT_LOG_RETENTION_DAYS = 90
+DEFAULT_RECONCILE_MINUTES = 15  # as chalicelib.workflow.settings
 # Target group names hold at most 32 characters; `<DEPLOYMENT_NAME>-authx` must fit.
 MAX_DEPLOYMENT_NAME = 26
 DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
@@ -105,6 +106,11 @@ class StageConfig:
         return int(value) if value.isascii() and value.isdigit() else -1
 
     @property
+    def reconcile_minutes(self) -> int:
+        value = self.get("RECONCILE_RATE_MINUTES", str(DEFAULT_RECONCILE_MINUTES))
+        return int(value) if value.isascii() and value.isdigit() else -1
+
+    @property
     def alarm_topic_arn(self) -> str:
         return self.get("ALARM_TOPIC_ARN")
 
@@ -154,6 +160,8 @@ class StageConfig:
                 "LOG_RETENTION_DAYS must be one of CloudWatch Logs' values: "
                 + ", ".join(map(str, LOG_RETENTION_DAYS))
             )
+        if not 1 <= self.reconcile_minutes <= 1440:
+            problems.append("RECONCILE_RATE_MINUTES must be a whole number from 1 to 1440")
         topic = SNS_TOPIC_ARN.fullmatch(self.alarm_topic_arn)
         if self.alarm_topic_arn and not topic:
             problems.append("ALARM_TOPIC_ARN is not an SNS topic ARN")

@@ -63,7 +63,9 @@ def package(project_dir: Path, stage: str, out: Path, authx_deps: Path | None = 
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(merge, handle, indent=2, sort_keys=True)
     try:
-        environment = {**os.environ, "AWS_DEFAULT_REGION": cfg.region}
+        # The app is imported with the stage's settings, as at run time (the reconciler's
+        # schedule rate is read at import).
+        environment = {**os.environ, **cfg.variables, "AWS_DEFAULT_REGION": cfg.region}
         subprocess.run(  # noqa: S603 - the venv's own chalice, fixed arguments
             [
                 chalice_command(),

@@ -21,6 +21,7 @@ class WebServerPaths:
     no_session: str
     logout: str
     home: str
+    session_cookie: str  # Airflow 2's `session`, Airflow 3's `_token`
 
 
 def for_version(airflow_version: str) -> WebServerPaths:
@@ -37,4 +38,5 @@ def for_version(airflow_version: str) -> WebServerPaths:
         no_session=paths.no_session,
         logout=paths.logout[0],
         home=HOMES.get(major, "/"),
+        session_cookie=paths.session_cookies[0],
     )

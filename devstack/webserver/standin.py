@@ -26,7 +26,6 @@ from devstack.httpserver import LocalHTTPServer
 
 from .paths import WebServerPaths, for_version
 
-SESSION_COOKIE = "session"
 MAX_BODY = 16384
 STYLE = "body{font-family:sans-serif;max-width:40rem;margin:3rem auto}dt{font-weight:bold}"
 
@@ -104,7 +103,7 @@ class WebServer:
         for header in handler.headers.get_all("Cookie") or []:
             for pair in header.split(";"):
                 name, _, value = pair.strip().partition("=")
-                if name == SESSION_COOKIE and value in self.sessions:
+                if name == self.paths.session_cookie and value in self.sessions:
                     return self.sessions[value]
         return None
 
@@ -114,7 +113,8 @@ class WebServer:
         if path == self.paths.login and params.get("login") == ["true"]:
             return self._send(handler, 200, self._token_page())
         if path == self.paths.logout:
-            headers = [("Set-Cookie", f"{SESSION_COOKIE}=; Max-Age=0; Path=/; Secure; HttpOnly")]
+            expired = f"{self.paths.session_cookie}=; Max-Age=0; Path=/; Secure; HttpOnly"
+            headers = [("Set-Cookie", expired)]
             headers.append(("Location", self.paths.no_session))
             return self._send(handler, 302, headers=headers)
         found = self._session(handler)
@@ -152,7 +152,7 @@ class WebServer:
         sid = secrets.token_urlsafe(24)
         self.sessions[sid] = made
         self.logins += 1
-        cookie = f"{SESSION_COOKIE}={sid}; Path=/; Secure; HttpOnly; SameSite=Lax"
+        cookie = f"{self.paths.session_cookie}={sid}; Path=/; Secure; HttpOnly; SameSite=Lax"
         return self._send(
             handler, 302, headers=[("Set-Cookie", cookie), ("Location", self.paths.home)]
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -154,3 +155,39 @@ def test_a_groups_query_is_valid_in_the_spec_exactly_when_the_api_accepts_it(gro
 
 
 _SCHEMAS = _spec()["components"]["schemas"]
+
+
+DATE_PARTS = st.sampled_from(
+    [
+        *("2030", "9999", "0001", "-", "01", "02", "12", "13", "29", "30", "31", "T", "t"),
+        *(" ", ":", "00", "23", "24", "59", "60", ".5", ".1234567", "Z", "z", "+", "-"),
+        *("+01:00", "-23:59", "+24:00", "２"),
+    ]
+)
+DATE_LIKE = st.lists(DATE_PARTS, max_size=16).map("".join) | st.datetimes().map(
+    lambda moment: moment.isoformat() + "Z"
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=DATE_LIKE)
+def test_an_expiry_has_the_spec_shape_exactly_when_the_api_reads_it(value):
+    """Pattern and `format: date-time` of the spec ⇔ the API parses it (whether it is then in
+    the future and before year 10000 are the rules the spec states in words)."""
+    import re
+
+    import jsonschema
+
+    from chalicelib.api import validation
+
+    schema = _SCHEMAS["DateTime"]
+    documented = bool(re.fullmatch(schema["pattern"], value)) and jsonschema.FormatChecker(
+        ["date-time"]
+    ).conforms(value, "date-time")
+    _, problem = validation.parse_expires_at(value, -math.inf)
+    read = problem is None or problem in (
+        "must not be after 9999-12-31T23:59:59Z",
+        "must be in the future",
+    )
+
+    assert documented == read

@@ -176,11 +176,12 @@ def test_airflow_3_signs_in_on_its_own_paths_again_after_its_session_ends_and_ou
     assert airflow_page(page)["role"] == "Viewer"
     host = journey.records[AIRFLOW_3]["login_host"]
     assert journey.records[AIRFLOW_3]["airflow_version"] == "3.0.6"
+    assert "_token" in cookie_names(context, host)  # Airflow 3's session cookie, not `session`
 
     # Airflow's session ends (the ALB's does not): Airflow 3 sends the browser to /auth/login/,
     # which the environment's rule gives authX: signed in again, no click, no IdP page.
     shown = journey.idp.pages_shown
-    context.clear_cookies(name="session", domain=host)
+    context.clear_cookies(name="_token", domain=host)  # Airflow 3's session cookie
     page.goto(journey.url(AIRFLOW_3, "/"))
     page.wait_for_selector("#role")
     assert page.url == journey.url(AIRFLOW_3, "/")
@@ -190,4 +191,4 @@ def test_airflow_3_signs_in_on_its_own_paths_again_after_its_session_ends_and_ou
     page.click("#logout")
     page.wait_for_selector("text=Your session is closed")
     assert page.url == journey.url(AIRFLOW_3, "/logout/close")
-    assert not {n for n in cookie_names(context, host) if n.startswith(SHARD) or n == "session"}
+    assert not {n for n in cookie_names(context, host) if n.startswith(SHARD) or n == "_token"}

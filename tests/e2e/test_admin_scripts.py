@@ -957,3 +957,23 @@ def test_wait_gives_up_after_its_timeout_and_says_the_workflow_goes_on(
     assert seen[0]["method"] == "POST"
     assert {r["path"] for r in seen[1:]} == {"/api/environments/Env1"}
     assert len(seen) >= 2  # the POST, then at least one look
+
+
+def test_reconcile_a_ready_environment_then_one_deleted_outside(workflow_api: LocalApi) -> None:
+    name = unique("Rec")
+    mwaa_environment(workflow_api, name)
+    ok(run("onboard-environment", name, "--attach", "--wait", url=workflow_api.url,
+           extra_env=WAIT))  # fmt: skip
+
+    unchanged = ok(run("reconcile", name, url=workflow_api.url))
+    status, screen = on_terminal("reconcile", name, url=workflow_api.url)
+    workflow_api.client("mwaa").delete_environment(Name=name)
+    degraded = ok(run("reconcile", name, url=workflow_api.url))
+
+    assert (unchanged["status"], unchanged["changes"]) == ("READY", [])
+    assert status == 0, screen
+    assert re.search(r"^Changed +nothing\r?$", screen, flags=re.M), screen
+    assert degraded["status"] == "DEGRADED"
+    assert degraded["changes"]
+    shown = ok(run("get-environment", name, url=workflow_api.url))
+    assert shown["status"] == "DEGRADED" and shown["error"]

@@ -134,7 +134,10 @@ def test_alarms_watch_workflows_authx_and_drift_and_notify_the_topic(platform: P
         alarm = alarms[f"{DEPLOYMENT}-{name}"]
         assert alarm["AlarmActions"] == [topic]
         assert alarm["OKActions"] == [topic]
-        assert alarm["TreatMissingData"] == "notBreaching"
+        if name == "reconciler-drift":  # one period per run; between runs, its state holds
+            assert (alarm["Period"], alarm["TreatMissingData"]) == (900, "ignore")
+        else:
+            assert (alarm["Period"], alarm["TreatMissingData"]) == (300, "notBreaching")
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
             1.0,
             "GreaterThanOrEqualToThreshold",
@@ -169,6 +172,18 @@ def test_alarms_watch_workflows_authx_and_drift_and_notify_the_topic(platform: P
         ResourceARN=alarms[f"{DEPLOYMENT}-authx-errors"]["AlarmArn"]
     )["Tags"]
     assert {"Key": "mwaa-gate:deployment", "Value": DEPLOYMENT} in tags
+
+
+def test_the_drift_alarm_follows_the_reconciler_rate(platform: Platform) -> None:
+    run_setup(platform)
+
+    changed = run_setup(platform, RECONCILE_RATE_MINUTES="60")
+
+    assert [(c.name, c.detail) for c in changed.made_changes()] == [
+        (f"{DEPLOYMENT}-reconciler-drift", "Period")
+    ]
+    with pytest.raises(ConfigError, match="RECONCILE_RATE_MINUTES must be a whole number"):
+        run_setup(platform, RECONCILE_RATE_MINUTES="1441")
 
 
 def test_a_new_topic_moves_every_alarm_and_a_bad_one_is_refused(platform: Platform) -> None:
