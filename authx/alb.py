@@ -45,6 +45,11 @@ class Request:
         values = self.headers.get(name.lower())
         return values[0] if values else None
 
+    def single_header(self, name: str) -> str | None:
+        """A header that must come once: given twice, neither copy is trusted (None)."""
+        values = self.headers.get(name.lower())
+        return values[0] if values and len(values) == 1 else None
+
     def header_values(self, name: str) -> list[str]:
         return list(self.headers.get(name.lower(), []))
 

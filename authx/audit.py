@@ -49,10 +49,19 @@ def _metric(decision: Decision) -> None:
         metric.add_dimension(name="reason", value=decision.reason or "ok")
 
 
+def loggable(value: object) -> object:
+    """A request-supplied string the log can always write (lone surrogates shown escaped)."""
+    if isinstance(value, str) and not value.isascii():
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list | tuple):
+        return [loggable(item) for item in value]
+    return value
+
+
 def emit(decision: Decision) -> None:
     """Write the audit line and count the decision."""
     # vars(), not dataclasses.asdict(): every field is a plain value, nothing to deep-copy.
-    fields = {name: value for name, value in vars(decision).items() if value is not None}
+    fields = {name: loggable(value) for name, value in vars(decision).items() if value is not None}
     if decision.decision == "allow":
         logger.info("authx decision", extra={"audit": fields})
     else:

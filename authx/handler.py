@@ -74,7 +74,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if not multi_value:
             raise SingleValueHeaders(SINGLE_VALUE_MESSAGE)
         trace = request.header("x-amzn-trace-id")
-        audit.logger.set_correlation_id(trace)
+        audit.logger.set_correlation_id(audit.loggable(trace))
         response = _route(request, decision)
         decision.decision, decision.reason = "allow", "ok"
     except Refusal as error:

@@ -151,7 +151,9 @@ def public_key(base_url: str, kid: str) -> ec.EllipticCurvePublicKey:
     url = key_url(base_url, kid)
     cache_key = (base_url, kid)
     key = _cache.get(cache_key)
-    if key is None:
+    if key is not None:
+        _cache.move_to_end(cache_key)  # least recently used goes first, not the oldest fetched
+    else:
         key = _parse(_fetch_pem(url))
         _cache[cache_key] = key
         while len(_cache) > MAX_CACHED_KEYS:

@@ -64,7 +64,7 @@ def _environment(request: Request, config: settings.Settings, now: float) -> tup
 def handle(request: Request, decision: Decision, now: float) -> Response:
     decision.action = "login"
     config = settings.current()
-    identity = token.verify(request.header(TOKEN_HEADER), config, now)
+    identity = token.verify(request.single_header(TOKEN_HEADER), config, now)
     decision.user = identity.user
     decision.groups_count = len(identity.groups)
 

@@ -22,7 +22,7 @@ def handle(request: Request, decision: Decision, now: float) -> Response:
     if portal.host is None or normalise_host(request.header("host")) != portal.host:
         raise UnknownPath("There is nothing here.")
     config = settings.current()
-    identity = token.verify(request.header(login.TOKEN_HEADER), config, now)
+    identity = token.verify(request.single_header(login.TOKEN_HEADER), config, now)
     decision.user = identity.user
     decision.groups_count = len(identity.groups)
     entries = portal_reads.for_identity(config, identity, now)

@@ -20,6 +20,8 @@ from typing import Any
 ROLES: tuple[str, ...] = ("Admin", "Op", "User", "Viewer", "Public")
 ALL_ENVIRONMENTS = "*"
 USER_PREFIX = "user#"
+# The longest group id a grant may name (the API refuses longer ones; authX leaves them out).
+MAX_GROUP_ID = 256
 GROUP_PREFIX = "group#"
 
 _RANK = {role: len(ROLES) - index for index, role in enumerate(ROLES)}

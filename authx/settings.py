@@ -39,6 +39,10 @@ _VARIABLES = (
 _ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$", re.ASCII)
 # RFC 6265 cookie-name token characters (no separators, no spaces, no controls).
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
+# devstack's ALB key service runs on this machine; anywhere else the key URL must be https.
+_LOOPBACK_HTTP = re.compile(
+    r"http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?(/|\Z)", re.ASCII
+)
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,8 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
     key_url = environ.get("ALB_PUBLIC_KEY_URL", "").strip() or (
         f"https://public-keys.auth.elb.{region}.amazonaws.com"
     )
-    if not key_url.startswith(("https://", "http://")):
-        raise Misconfigured("ALB_PUBLIC_KEY_URL must be an http(s) URL")
+    if not key_url.startswith("https://") and not _LOOPBACK_HTTP.match(key_url):
+        raise Misconfigured("ALB_PUBLIC_KEY_URL must be an https URL (http only on loopback)")
     cookie_name = environ.get("ALB_COOKIE_NAME", "").strip() or "AWSELBAuthSessionCookie"
     if not _COOKIE_NAME.fullmatch(cookie_name):
         raise Misconfigured("ALB_COOKIE_NAME is not a valid cookie name")

@@ -43,7 +43,7 @@ from authx.errors import (
     UserClaimInvalid,
     UserClaimMissing,
 )
-from authx.roles import IdentityRefused, ascii_lower, identity_problem, user_id
+from authx.roles import MAX_GROUP_ID, IdentityRefused, ascii_lower, identity_problem, user_id
 from authx.settings import Settings
 
 ALGORITHM = "ES256"
@@ -141,9 +141,10 @@ def parse_groups(value: Any) -> tuple[str, ...]:
     """Group ids from the groups claim, exact (DESIGN §2), without repeats.
 
     A JSON list of strings is taken as it is: never stripped, never case-folded. A string is
-    `a,b` or `[a, b]` (Azure AD through Cognito). Empty ids, and ids that hold control or format
-    characters (no grant can name them), are left out. Any other JSON type is a defect of the
-    token: `ClaimInvalid`.
+    `a,b` or `[a, b]` (Azure AD through Cognito). Empty ids, ids longer than `MAX_GROUP_ID` and
+    ids that hold control or format characters (no grant can name them; a very long one would
+    also fail DynamoDB's key size and so every sign-in of that user) are left out. Any other
+    JSON type is a defect of the token: `ClaimInvalid`.
     """
     if value is None:
         return ()
@@ -153,7 +154,11 @@ def parse_groups(value: Any) -> tuple[str, ...]:
         items = value
     else:
         raise ClaimInvalid("The sign-in token's groups claim is not a list of group names.")
-    return tuple(dict.fromkeys(item for item in items if identity_problem(item) is None))
+    return tuple(
+        dict.fromkeys(
+            item for item in items if len(item) <= MAX_GROUP_ID and identity_problem(item) is None
+        )
+    )
 
 
 def _user(claims: dict[str, Any], claim: str) -> str:

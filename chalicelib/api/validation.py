@@ -16,6 +16,7 @@ from typing import Any
 
 from authx.roles import (
     ALL_ENVIRONMENTS,
+    MAX_GROUP_ID,
     ascii_lower,
     canonical_role,
     group_id_problem,
@@ -43,7 +44,6 @@ EMAIL_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 EMAIL = rf"{EMAIL_ATOM}(?:\.{EMAIL_ATOM})*@{HOSTNAME}"
 MAX_HOSTNAME = 253
 MAX_EMAIL = 254
-MAX_GROUP_ID = 256
 MAX_GROUPS = 100
 # The stage setting that bounds `create.ExecutionRoleArn` (and the steps' iam:PassRole).
 EXECUTION_ROLE_PREFIX = "MWAA_EXECUTION_ROLE_PREFIX"
