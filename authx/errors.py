@@ -50,6 +50,12 @@ class SignerRejected(TokenRefused):
     reason = "token_signer_rejected"
 
 
+class OriginRejected(TokenRefused):
+    """The token came from another sign-in action of the load balancer (issuer or client)."""
+
+    reason = "token_origin_rejected"
+
+
 class AlgorithmRejected(TokenRefused):
     reason = "token_algorithm_rejected"
 

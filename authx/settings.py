@@ -23,6 +23,8 @@ _VARIABLES = (
     "ENVIRONMENTS_TABLE",
     "ALB_ARNS",
     "ALB_PUBLIC_KEY_URL",
+    "ALB_TOKEN_ISSUERS",
+    "ALB_TOKEN_CLIENT_IDS",
     "RBAC_ROLE_ARNS",
     "RBAC_ROLE_ARN_PATTERN",
     "USER_CLAIM",
@@ -63,6 +65,15 @@ class Settings:
     require_verified_email: bool = True
     # One ARN pattern for the token roles of every account (DESIGN §4); see token_roles.py.
     rbac_role_pattern: str | None = None
+    # The sign-in action's IdP issuer and app client (ALB_TOKEN_ISSUERS, ALB_TOKEN_CLIENT_IDS):
+    # a token from another authenticate rule of the same load balancer is refused. Empty: any.
+    token_issuers: frozenset[str] = frozenset()
+    token_clients: frozenset[str] = frozenset()
+
+
+def _names(environ: Mapping[str, str], name: str) -> frozenset[str]:
+    """A comma-separated list of exact values (spaces around commas trimmed)."""
+    return frozenset(part.strip() for part in environ.get(name, "").split(",") if part.strip())
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -126,6 +137,8 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
     if not pattern and not raw_roles:
         raise Misconfigured("RBAC_ROLE_ARN_PATTERN (or RBAC_ROLE_ARNS) is not set")
     return Settings(
+        token_issuers=_names(environ, "ALB_TOKEN_ISSUERS"),
+        token_clients=_names(environ, "ALB_TOKEN_CLIENT_IDS"),
         grants_table=_required(environ, "GRANTS_TABLE"),
         environments_table=_required(environ, "ENVIRONMENTS_TABLE"),
         alb_arns=alb_arns,

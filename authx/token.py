@@ -35,6 +35,7 @@ from authx.errors import (
     ClaimInvalid,
     EmailUnverified,
     KidRejected,
+    OriginRejected,
     SignatureInvalid,
     SignerRejected,
     TokenExpired,
@@ -89,6 +90,18 @@ def split(token: str) -> tuple[str, str, str]:
     if not all(_SEGMENT.fullmatch(part) for part in parts):
         raise TokenMalformed("The sign-in token is malformed.")
     return parts[0], parts[1], parts[2]
+
+
+def _check_origin(header: dict[str, Any], settings: Settings) -> None:
+    """`iss` and `client`: the IdP and app client of this deployment's sign-in action, when set.
+
+    `signer` names the load balancer only; another authenticate rule on it (another IdP, or a
+    Cognito client open to self sign-up) gets tokens signed by the same ALB.
+    """
+    for field, allowed in (("iss", settings.token_issuers), ("client", settings.token_clients)):
+        value = header.get(field)
+        if allowed and (not isinstance(value, str) or value not in allowed):
+            raise OriginRejected("The sign-in token was not issued for this service.")
 
 
 def _check_header(header: dict[str, Any]) -> None:
@@ -202,6 +215,7 @@ def verify(token: str | None, settings: Settings, now: float) -> Identity:
     signer = header.get("signer")
     if not isinstance(signer, str) or signer not in settings.alb_arns:
         raise SignerRejected("The sign-in token was not issued by this load balancer.")
+    _check_origin(header, settings)
     if header.get("alg") != ALGORITHM:  # pinned; a str compare, so any other JSON type fails
         raise AlgorithmRejected("The sign-in token is not signed with ES256.")
     _check_header(header)

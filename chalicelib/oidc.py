@@ -183,6 +183,20 @@ def cognito_domain(variables: Mapping[str, str]) -> str:
     return f"{domain}.auth.{match['region']}.amazoncognito.com"
 
 
+def token_origin(variables: Mapping[str, str]) -> tuple[str, str]:
+    """The `iss` and `client` the ALB writes into its token's header for the chosen action:
+    the OIDC issuer and client id, or the user pool's issuer URL and app client id. authX
+    refuses tokens of any other sign-in action on the same load balancer."""
+    if action_type(variables) == COGNITO:
+        match = USER_POOL_ARN.fullmatch(_value(variables, "COGNITO_USER_POOL_ARN"))
+        if match is None:
+            raise ValueError("COGNITO_USER_POOL_ARN is not a Cognito user pool ARN")
+        pool_id = match.group(0).rsplit("/", 1)[1]
+        issuer = f"https://cognito-idp.{match['region']}.amazonaws.com/{pool_id}"
+        return issuer, _value(variables, "COGNITO_USER_POOL_CLIENT_ID")
+    return _value(variables, "OIDC_ISSUER"), _value(variables, "OIDC_CLIENT_ID")
+
+
 def logout_url(variables: Mapping[str, str], close_url: str) -> str | None:
     """Cognito's sign-out endpoint, back to `close_url` (which must be one of the app client's
     allowed sign-out URLs); None for `authenticate-oidc` (its logout URL is a setting)."""

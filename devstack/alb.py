@@ -28,7 +28,7 @@ ALB_ARN = (
 )
 OTHER_ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/other/1111"
 ISSUER = "https://idp.example.com"
-CLIENT_ID = "mwaa-gate-client"
+CLIENT_ID = "mwaa-gate"  # the landscape's OIDC_CLIENT_ID: tokens as its ALB rule writes them
 LOGIN_PATH = AUTHX_LOGIN_PATH
 
 

@@ -166,6 +166,9 @@ def authx_variables(cfg: StageConfig, alb_arns: str, rbac_arns: dict[str, str]) 
         if cfg.get(name):
             variables[name] = cfg.get(name)
     variables["PORTAL_HOST"] = cfg.portal_host
+    issuer, client = oidc.token_origin(cfg.variables)
+    if issuer and client:  # refuse tokens of any other sign-in action on the load balancer
+        variables["ALB_TOKEN_ISSUERS"], variables["ALB_TOKEN_CLIENT_IDS"] = issuer, client
     if not cfg.get("IDP_LOGOUT_URL"):
         # With Cognito, logout ends the user pool's session too, then shows the portal host's
         # close page: the one sign-out URL the app client must allow.

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from authx import audit, keys
 from authx.roles import MAX_GROUP_ID
 from authx.settings import from_environ
-from devstack.alb import SigningKey, mint
+from devstack.alb import CLIENT_ID, ISSUER, SigningKey, mint
 
 
 def test_two_token_headers_are_a_401_whichever_is_genuine(
@@ -101,3 +101,35 @@ def test_a_key_in_use_stays_cached_while_others_come_and_go(
         keys.public_key("https://k.example", hot)  # in use on every sign-in
 
     assert fetched.count(hot) == 1
+
+
+@pytest.mark.parametrize(
+    ("header_changes", "accepted"),
+    [
+        ({}, True),  # devstack mints with ISSUER and CLIENT_ID, as the configured action
+        ({"iss": "https://other-idp.example.com"}, False),
+        ({"client": "another-app-client"}, False),
+        ({"iss": None}, False),
+        ({"client": [CLIENT_ID]}, False),
+    ],
+)
+def test_only_tokens_of_this_deployments_sign_in_action_are_accepted(
+    world: World,
+    signing_key: SigningKey,
+    aws_calls: AwsCalls,
+    monkeypatch: pytest.MonkeyPatch,
+    header_changes: dict,
+    accepted: bool,
+) -> None:
+    world.grant("user#alice@example.com", ENV, "Admin")
+    monkeypatch.setenv("ALB_TOKEN_ISSUERS", f"https://elsewhere.example.com, {ISSUER}")
+    monkeypatch.setenv("ALB_TOKEN_CLIENT_IDS", CLIENT_ID)
+
+    response = login(mint(signing_key, header=header_changes))
+
+    if accepted:
+        assert web_token(response, world.login_host)
+    else:
+        assert response["statusCode"] == 401, response["body"]
+        assert "token_origin_rejected" in response["body"]
+        assert aws_calls.calls == []

@@ -96,6 +96,22 @@ def test_switching_the_sign_in_action_rewrites_the_authenticated_rules(
     assert len(back.made_changes()) == 4
 
 
+def test_authx_accepts_tokens_of_the_chosen_sign_in_action_only(platform: Platform) -> None:
+    run_setup(platform)
+    oidc_origin = authx_variables()
+    assert oidc_origin["ALB_TOKEN_ISSUERS"] == platform.variables["OIDC_ISSUER"]
+    assert oidc_origin["ALB_TOKEN_CLIENT_IDS"] == platform.variables["OIDC_CLIENT_ID"]
+
+    run_setup(platform, **COGNITO)
+
+    cognito_origin = authx_variables()
+    pool_id = USER_POOL_ARN.rsplit("/", 1)[1]
+    assert cognito_origin["ALB_TOKEN_ISSUERS"] == (
+        f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
+    )
+    assert cognito_origin["ALB_TOKEN_CLIENT_IDS"] == COGNITO["COGNITO_USER_POOL_CLIENT_ID"]
+
+
 def test_an_explicit_logout_url_and_a_custom_domain(platform: Platform) -> None:
     run_setup(platform, **{**COGNITO, "COGNITO_USER_POOL_DOMAIN": "login.example.com"})
     assert authx_variables()["IDP_LOGOUT_URL"].startswith(
