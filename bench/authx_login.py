@@ -23,26 +23,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "authx")]
+import offline
 
-# Embedded AWS only: fake credentials, no endpoint override (as tests/conftest.py does).
-for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-    os.environ.pop(name, None)
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "DEVSTACK_MWAA_CREATE_SECONDS": "0",
-        "POWERTOOLS_METRICS_NAMESPACE": "mwaa-gate-bench",
-    }
-)
+offline.use(DEVSTACK_MWAA_CREATE_SECONDS="0")
+ROOT = offline.ROOT
 
 
 class Stopwatch:

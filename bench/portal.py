@@ -21,25 +21,10 @@ import statistics
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "authx")]
+import offline
 
-for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-    os.environ.pop(name, None)
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_METRICS_NAMESPACE": "mwaa-gate-bench",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "PORTAL_HOST": "gate.example.com",
-    }
-)
+offline.use(POWERTOOLS_LOG_LEVEL="ERROR", PORTAL_HOST="gate.example.com")
 
 GROUPS = 50
 ENVIRONMENTS = 200

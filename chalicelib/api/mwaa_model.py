@@ -192,44 +192,47 @@ def _is_integral(value: Any) -> bool:
     return _is_int(value) or (isinstance(value, float) and value.is_integer())
 
 
-def _normalized(value: Any, shape: Shape) -> Any:
+_DESCEND = object()  # a visitor's answer: nothing to replace here, look inside
+
+
+def _walk(value: Any, shape: Shape, visit: Callable[[Any, Shape], Any]) -> Any:
+    """`value` rebuilt along botocore's `shape`, each part replaced by `visit` unless it answers
+    `_DESCEND`; members the shape does not know are kept as they are."""
+    replaced = visit(value, shape)
+    if replaced is not _DESCEND:
+        return replaced
     if shape.type_name == "structure" and isinstance(value, dict):
         return {
-            key: _normalized(item, shape.members[key]) if key in shape.members else item
+            key: _walk(item, shape.members[key], visit) if key in shape.members else item
             for key, item in value.items()
         }
     if shape.type_name == "list" and isinstance(value, list):
-        return [_normalized(item, shape.member) for item in value]
+        return [_walk(item, shape.member, visit) for item in value]
     if shape.type_name == "map" and isinstance(value, dict):
-        return {key: _normalized(item, shape.value) for key, item in value.items()}
+        return {key: _walk(item, shape.value, visit) for key, item in value.items()}
+    return value
+
+
+def _integral_as_int(value: Any, shape: Shape) -> Any:
     if shape.type_name in ("integer", "long") and isinstance(value, float):
         return int(value)
-    return value
+    return _DESCEND
 
 
 def normalized(create: Any) -> Any:
     """Valid parameters as botocore sends them: integral numbers (`3.0`) as integers."""
-    return _normalized(create, create_environment_shape())
+    return _walk(create, create_environment_shape(), _integral_as_int)
 
 
 REDACTED = "***"
 
 
-def _redacted(value: Any, shape: Shape) -> Any:
-    if shape.metadata.get("sensitive"):
-        if shape.type_name == "map" and isinstance(value, dict):
-            return dict.fromkeys(value, REDACTED)  # which options are set, never their values
-        return REDACTED
-    if shape.type_name == "structure" and isinstance(value, dict):
-        return {
-            key: _redacted(item, shape.members[key]) if key in shape.members else item
-            for key, item in value.items()
-        }
-    if shape.type_name == "list" and isinstance(value, list):
-        return [_redacted(item, shape.member) for item in value]
+def _sensitive_hidden(value: Any, shape: Shape) -> Any:
+    if not shape.metadata.get("sensitive"):
+        return _DESCEND
     if shape.type_name == "map" and isinstance(value, dict):
-        return {key: _redacted(item, shape.value) for key, item in value.items()}
-    return value
+        return dict.fromkeys(value, REDACTED)  # which options are set, never their values
+    return REDACTED
 
 
 def redacted(create: Any) -> Any:
@@ -237,7 +240,7 @@ def redacted(create: Any) -> Any:
     marks sensitive (e.g. AirflowConfigurationOptions, which hold SMTP passwords) replaced by
     `***`; a sensitive map keeps its keys. Found from the model, so new sensitive members are
     covered without a change here."""
-    return _redacted(create, create_environment_shape())
+    return _walk(create, create_environment_shape(), _sensitive_hidden)
 
 
 def _json_schema(shape: Shape) -> dict[str, Any]:
