@@ -81,6 +81,19 @@ def shared_client() -> Iterator[Client]:
 
 
 @pytest.fixture
+def stage_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stage's variables in the process environment too, for requests made from threads.
+
+    Chalice's test client swaps `os.environ` for a patched copy during each request and puts
+    the one it found back afterwards; requests from several threads then restore each other's
+    environment mid-request (a harness race: a Lambda has one request per process). With the
+    variables already in the process environment, every copy holds them.
+    """
+    for name, value in LOCAL_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def atomic_aws_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     """One AWS call at a time, as AWS applies each call atomically.
 

@@ -14,7 +14,9 @@ from .conftest import ONBOARD_ARN, executions, onboard, record
 THREADS = 8
 
 
-def test_threads_posting_the_same_body_make_exactly_one_execution(client, atomic_aws_calls):
+def test_threads_posting_the_same_body_make_exactly_one_execution(
+    client, atomic_aws_calls, stage_environ
+):
     barrier = threading.Barrier(THREADS)
 
     def post_once(_):
