@@ -64,7 +64,9 @@ def test_missing_tampered_or_foreign_shards_are_no_session() -> None:
         sessions.decode(sealer, {k: v for k, v in shards.items() if k != f"{COOKIE}-1"}, COOKIE)
         is None
     )
-    tampered = {**shards, f"{COOKIE}-0": "A" + shards[f"{COOKIE}-0"][1:]}
+    sealed = shards[f"{COOKIE}-0"]
+    # The first character is the random nonce's: change it to one it is not.
+    tampered = {**shards, f"{COOKIE}-0": ("B" if sealed[0] == "A" else "A") + sealed[1:]}
     assert sessions.decode(sealer, tampered, COOKIE) is None
     assert sessions.decode(sessions.Sealer(), shards, COOKIE) is None  # another front's key
 

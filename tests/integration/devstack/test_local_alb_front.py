@@ -181,7 +181,9 @@ def test_the_idp_round_trip_opens_a_session_that_passes(setup: Setup) -> None:
     assert list(cookies) == ["AWSELBAuthSessionCookie-0"]
     inside = setup.get("/session", cookies)
     assert (inside.status_code, inside.text) == (200, "inside")
-    forged = {"AWSELBAuthSessionCookie-0": "x" + cookies["AWSELBAuthSessionCookie-0"][1:]}
+    sealed = cookies["AWSELBAuthSessionCookie-0"]
+    # The first character is the random nonce's: change it to one it is not.
+    forged = {"AWSELBAuthSessionCookie-0": ("B" if sealed[0] == "A" else "A") + sealed[1:]}
     assert setup.get("/session", forged).status_code == 302
 
 
