@@ -9,6 +9,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
+
+# Property tests: the same examples on every `make test` run (a red CI run must mean a defect,
+# not an unlucky draw) and no per-example deadline (a loaded 2-core runner is slow, not wrong).
+# HYPOTHESIS_PROFILE=explore draws new examples (1,000 where a test sets no count) by hand.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _ISOLATED = {
     "AWS_ACCESS_KEY_ID": "testing",
