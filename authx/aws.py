@@ -35,13 +35,25 @@ MAX_ATTEMPTS = 3
 USER_AGENT = "mwaa-gate-authx"
 
 
+def _raw_timestamp(value: str) -> str:
+    return value
+
+
 def session() -> Session:
-    """The process's botocore session (tests register event handlers on it)."""
+    """The process's botocore session (tests register event handlers on it).
+
+    Its response parsers keep timestamps as AWS sent them: the only one authX receives is the
+    STS credentials' `Expiration`, which it never reads, and turning it into a datetime (through
+    dateutil) was a tenth of botocore's work per sign-in.
+    """
     global _session
     if _session is None:
         import botocore.session
 
         _session = botocore.session.get_session()
+        _session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=_raw_timestamp
+        )
     return _session
 
 
