@@ -64,8 +64,11 @@ class TokenExpired(TokenRefused):
     reason = "token_expired"
 
 
-class KeyUnavailable(TokenRefused):
-    reason = "token_key_unavailable"
+class KeyUnknown(TokenRefused):
+    """The key service has no key for the token's kid (it answered 4xx): not a token the ALB
+    signed."""
+
+    reason = "token_key_unknown"
 
 
 class SignatureInvalid(TokenRefused):
@@ -185,3 +188,12 @@ class AwsUnavailable(Refusal):
     title = "AWS is not answering right now"
     reason = "aws_unavailable"
     retry = True
+
+
+class KeyUnavailable(AwsUnavailable):
+    """The ALB's key service could not be reached, stalled past the deadline, failed (5xx or a
+    redirect) or answered something that is not an ES256 key: the token cannot be checked now.
+    No other AWS call is made."""
+
+    title = "Sign-in cannot be checked right now"
+    reason = "token_key_unavailable"

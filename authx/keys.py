@@ -2,8 +2,11 @@
 
 AWS publishes each key as a PEM document at `<ALB_PUBLIC_KEY_URL>/<kid>`. A key never changes for
 a kid, so a key, once fetched, is kept for the life of the container (bounded, in case of abuse);
-failures are not cached. The kid must already match the strict pattern, and is URL-encoded
-anyway before it becomes part of a URL. Redirects are refused: the key comes from the configured
+failures are not cached. A 4xx from the key service means it has no key for the kid: the
+token is refused (401). The service down, stalled, failing or answering something that is not
+an ES256 key means the token cannot be checked now: a 502, like any AWS failure (DESIGN §5).
+The kid must already match the strict pattern, and is URL-encoded anyway before it becomes part
+of a URL. Redirects are refused: the key comes from the configured
 service or not at all. The whole fetch, retries and backoff included, ends within
 `FETCH_DEADLINE_SECONDS` (3 s): a deadline, not a timeout per attempt.
 """
@@ -18,7 +21,7 @@ from urllib.parse import quote
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from authx.errors import KeyUnavailable, KidRejected
+from authx.errors import KeyUnavailable, KeyUnknown, KidRejected
 
 # AWS's ALB key ids are UUIDs (aws-jwt-verify accepts nothing else).
 KID_PATTERN = re.compile(
@@ -127,8 +130,12 @@ def _fetch_pem(url: str) -> bytes:
             return _get(url, min(stop_at, _clock() + ATTEMPT_TIMEOUT_SECONDS))
         except _Status as error:
             last = error
+            if 400 <= error.status < 500:  # AWS's key service has no key for this kid
+                raise KeyUnknown(
+                    "The sign-in token names a key the load balancer does not have."
+                ) from error
             if error.status < 500:
-                break  # unknown kid or a redirect: retrying will not help
+                break  # a redirect (refused): retrying will not help
         except (OSError, ValueError) as error:  # timeouts, refused, reset, TLS, bad HTTP
             last = error
     raise KeyUnavailable("The key that signed the sign-in token could not be fetched.") from last

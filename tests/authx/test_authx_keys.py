@@ -10,7 +10,7 @@ import pytest
 from authx_support import ENV, AwsCalls, World, login
 
 from authx import keys
-from authx.errors import KeyUnavailable
+from authx.errors import KeyUnavailable, KeyUnknown
 from devstack.alb import SigningKey, mint
 
 KID = "d3b07384-d113-4ec8-98c4-b0f1b23c6e4e"
@@ -79,19 +79,40 @@ def test_quick_failures_are_retried_within_the_deadline(
     assert clock.slept == [0.1, 0.2]
 
 
-def test_a_404_is_not_retried(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_4xx_is_an_unknown_key_and_not_retried(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
     calls: list[str] = []
 
     def not_found(url: str, stop_at: float) -> bytes:
         calls.append(url)
-        raise keys._Status(404)
+        raise keys._Status(status)
 
     monkeypatch.setattr(keys, "_get", not_found)
+
+    with pytest.raises(KeyUnknown):
+        keys.public_key("https://public-keys.example", KID)
+
+    assert calls == [f"https://public-keys.example/{KID}"]
+
+
+@pytest.mark.parametrize(("status", "attempts"), [(503, keys.ATTEMPTS), (302, 1)])
+def test_a_failing_or_redirecting_key_service_is_unavailable(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, status: int, attempts: int
+) -> None:
+    calls: list[str] = []
+
+    def failing(url: str, stop_at: float) -> bytes:
+        calls.append(url)
+        raise keys._Status(status)
+
+    monkeypatch.setattr(keys, "_get", failing)
 
     with pytest.raises(KeyUnavailable):
         keys.public_key("https://public-keys.example", KID)
 
-    assert calls == [f"https://public-keys.example/{KID}"]
+    assert len(calls) == attempts
 
 
 @pytest.fixture
@@ -138,7 +159,7 @@ def test_a_stalled_key_service_ends_the_login_at_the_deadline(
 
     response = login(mint(signing_key))
 
-    assert response["statusCode"] == 401
+    assert response["statusCode"] == 502  # the token cannot be checked now: not the user's fault
     assert "token_key_unavailable" in response["body"]
     assert aws_calls.calls == []
     assert keys.fetch_count() - attempts_before == 1  # one attempt, ended by the deadline
@@ -152,5 +173,6 @@ def test_key_answer_over_the_size_limit_is_refused(
 
     response = login(mint(signing_key))
 
-    assert response["statusCode"] == 401
+    assert response["statusCode"] == 502
     assert "token_key_unavailable" in response["body"]
+    assert aws_calls.calls == []
