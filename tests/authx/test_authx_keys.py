@@ -79,40 +79,34 @@ def test_quick_failures_are_retried_within_the_deadline(
     assert clock.slept == [0.1, 0.2]
 
 
-@pytest.mark.parametrize("status", [403, 404])
-def test_a_4xx_is_an_unknown_key_and_not_retried(
-    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, status: int
+@pytest.mark.parametrize(
+    ("status", "error", "attempts"),
+    [
+        (403, KeyUnknown, 1),  # no key for this kid: not a token the ALB signed, not retried
+        (404, KeyUnknown, 1),
+        (503, KeyUnavailable, keys.ATTEMPTS),  # the service failing: retried, then a 502
+        (302, KeyUnavailable, 1),  # a redirect is refused, not followed nor retried
+    ],
+)
+def test_what_the_key_service_answers_decides_the_refusal(
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    error: type[Exception],
+    attempts: int,
 ) -> None:
     calls: list[str] = []
 
-    def not_found(url: str, stop_at: float) -> bytes:
+    def answering(url: str, stop_at: float) -> bytes:
         calls.append(url)
         raise keys._Status(status)
 
-    monkeypatch.setattr(keys, "_get", not_found)
+    monkeypatch.setattr(keys, "_get", answering)
 
-    with pytest.raises(KeyUnknown):
+    with pytest.raises(error):
         keys.public_key("https://public-keys.example", KID)
 
-    assert calls == [f"https://public-keys.example/{KID}"]
-
-
-@pytest.mark.parametrize(("status", "attempts"), [(503, keys.ATTEMPTS), (302, 1)])
-def test_a_failing_or_redirecting_key_service_is_unavailable(
-    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, status: int, attempts: int
-) -> None:
-    calls: list[str] = []
-
-    def failing(url: str, stop_at: float) -> bytes:
-        calls.append(url)
-        raise keys._Status(status)
-
-    monkeypatch.setattr(keys, "_get", failing)
-
-    with pytest.raises(KeyUnavailable):
-        keys.public_key("https://public-keys.example", KID)
-
-    assert len(calls) == attempts
+    assert calls == [f"https://public-keys.example/{KID}"] * attempts
 
 
 @pytest.fixture
